@@ -1,0 +1,107 @@
+"""Request ids, one access-log line per request, and JSON errors for every failure."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from ..errors import ServiceError
+from .responses import json_response
+
+log = structlog.get_logger("portfolio_rt.http")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID = "request_id"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "rate_limited",
+}
+
+
+def request_id_of(request: web.Request) -> str:
+    return str(request.get(REQUEST_ID, ""))
+
+
+def error_response(
+    request: web.Request,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    details: dict[str, object] | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    """The one error body: `{"error": {"code", "message", "request_id"[, "details"]}}`."""
+    error: dict[str, object] = {
+        "code": code,
+        "message": message,
+        "request_id": request_id_of(request),
+    }
+    if details:
+        error["details"] = details
+    return json_response({"error": error}, status=status, headers=headers)
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Give the request an id (the caller's if well-formed), log it once, map errors to JSON."""
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await _handle(request, handler)
+        status = response.status
+        if not response.prepared:
+            response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+    finally:
+        log.info(
+            "http.request",
+            method=request.method,
+            path=request.path,
+            status=status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        structlog.contextvars.unbind_contextvars("request_id")
+
+
+async def _handle(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ServiceError as exc:
+        headers = {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        return error_response(
+            request, exc.status, exc.code, exc.message, details=exc.details, headers=headers
+        )
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _STATUS_CODES.get(exc.status, "http_error")
+        message = (
+            exc.reason if exc.text is None or exc.text.startswith(str(exc.status)) else exc.text
+        )
+        headers = {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "retry-after"}}
+        return error_response(request, exc.status, code, message, headers=headers)
+    except Exception:
+        log.exception("http.unhandled_error", method=request.method, path=request.path)
+        return error_response(request, 500, "internal_error", "Something went wrong on our side.")

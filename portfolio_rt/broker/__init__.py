@@ -1,0 +1,1 @@
+"""The async gateway to Alpaca: endpoints, REST client, models, errors and caching."""

@@ -1,0 +1,102 @@
+"""A short-lived read cache with single-flight, serving stale answers when Alpaca fails."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar, cast
+
+from ..errors import ServiceError
+
+T = TypeVar("T")
+
+# Failures for which an older answer is better than an error (Alpaca down, slow or limiting).
+STALE_SERVABLE_STATUSES = frozenset({429, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Fetched(Generic[T]):
+    """A value with its age: `stale` is True when it is served because a refresh failed."""
+
+    value: T
+    fetched_at: float
+    stale: bool = False
+    from_cache: bool = False
+
+
+class ReadCache:
+    """Per-key TTL cache. Concurrent identical reads share one upstream call (single-flight);
+    when a refresh fails with an upstream error, the last good value (if younger than
+    `max_stale_s`) is returned marked stale instead of the error."""
+
+    def __init__(
+        self,
+        *,
+        max_entries: int = 10_000,
+        max_stale_s: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_entries = max_entries
+        self.max_stale_s = max_stale_s
+        self._clock = clock
+        self._entries: OrderedDict[Hashable, tuple[float, object]] = OrderedDict()
+        self._inflight: dict[Hashable, asyncio.Task[Fetched[object]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def invalidate(self, predicate: Callable[[Hashable], bool]) -> int:
+        """Drop every entry whose key matches (e.g. one account's after it trades)."""
+        doomed = [key for key in self._entries if predicate(key)]
+        for key in doomed:
+            del self._entries[key]
+        return len(doomed)
+
+    async def get(
+        self, key: Hashable, ttl_s: float, fetch: Callable[[], Awaitable[T]]
+    ) -> Fetched[T]:
+        now = self._clock()
+        entry = self._entries.get(key)
+        if entry is not None and now - entry[0] < ttl_s:
+            self._entries.move_to_end(key)
+            return Fetched(entry[1], entry[0], from_cache=True)  # type: ignore[arg-type]
+        task = self._inflight.get(key)
+        if task is None:
+            # The refresh runs as its own task, so a caller that gives up (a closed browser
+            # tab) cancels only its own wait, never the call the other waiters share.
+            task = asyncio.create_task(self._refresh(key, entry, fetch))
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._settle(key, done))
+        return cast(Fetched[T], await asyncio.shield(task))
+
+    def _settle(self, key: Hashable, task: asyncio.Task[Fetched[object]]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here too, so no waiter-less failure is reported as lost
+
+    async def _refresh(
+        self,
+        key: Hashable,
+        previous: tuple[float, object] | None,
+        fetch: Callable[[], Awaitable[T]],
+    ) -> Fetched[T]:
+        try:
+            value = await fetch()
+        except ServiceError as exc:
+            if (
+                previous is not None
+                and exc.status in STALE_SERVABLE_STATUSES
+                and self._clock() - previous[0] <= self.max_stale_s
+            ):
+                return Fetched(previous[1], previous[0], stale=True, from_cache=True)  # type: ignore[arg-type]
+            raise
+        fetched_at = self._clock()
+        self._entries[key] = (fetched_at, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+        return Fetched(value, fetched_at)

@@ -1,0 +1,307 @@
+"""The async Alpaca gateway: typed reads (cached, single-flight) and writes, as alpaca-py models.
+
+Every answer is parsed into alpaca-py's pydantic models, so a change in Alpaca's JSON is one
+clear `BrokerBadResponse`, never a wrong number further down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeAlias, TypeVar
+from uuid import UUID
+
+import structlog
+from alpaca.broker.models import Account, ACHRelationship, Order, TradeAccount, Transfer
+from alpaca.trading.models import (
+    AllAccountsPositions,
+    Asset,
+    Clock,
+    NonTradeActivity,
+    PortfolioHistory,
+    Position,
+    TradeActivity,
+)
+from pydantic import TypeAdapter, ValidationError
+
+from ..config import BrokerSettings
+from ..errors import BrokerBadResponse
+from .cache import Fetched, ReadCache
+from .http import AlpacaHttp, Params
+
+log = structlog.get_logger("portfolio_rt.broker")
+
+M = TypeVar("M")
+Activity: TypeAlias = TradeActivity | NonTradeActivity
+
+_POSITIONS = TypeAdapter(list[Position])
+_ORDERS = TypeAdapter(list[Order])
+_ACH = TypeAdapter(list[ACHRelationship])
+_TRANSFERS = TypeAdapter(list[Transfer])
+_TRADE_ACTIVITY = TypeAdapter(TradeActivity)
+_NON_TRADE_ACTIVITY = TypeAdapter(NonTradeActivity)
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """Query parameters of Alpaca's portfolio-history call, already mapped from a page range."""
+
+    timeframe: str
+    period: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    intraday_reporting: str = "market_hours"
+    pnl_reset: str = "no_reset"
+    cashflow_types: str | None = None
+
+    def params(self) -> dict[str, str]:
+        out = {
+            "timeframe": self.timeframe,
+            "intraday_reporting": self.intraday_reporting,
+            "pnl_reset": self.pnl_reset,
+        }
+        if self.period:
+            out["period"] = self.period
+        if self.start:
+            out["start"] = self.start.isoformat()
+        if self.end:
+            out["end"] = self.end.isoformat()
+        if self.cashflow_types:
+            out["cashflow_types"] = self.cashflow_types
+        return out
+
+
+@dataclass(frozen=True)
+class OrdersQuery:
+    status: str = "all"
+    limit: int = 50
+    after: datetime | None = None
+    until: datetime | None = None
+    direction: str = "desc"
+    side: str | None = None
+    symbols: tuple[str, ...] = ()
+
+    def params(self) -> dict[str, str | int]:
+        out: dict[str, str | int] = {
+            "status": self.status,
+            "limit": self.limit,
+            "direction": self.direction,
+            "nested": "false",
+        }
+        if self.after:
+            out["after"] = self.after.isoformat()
+        if self.until:
+            out["until"] = self.until.isoformat()
+        if self.side:
+            out["side"] = self.side
+        if self.symbols:
+            out["symbols"] = ",".join(self.symbols)
+        return out
+
+
+@dataclass(frozen=True)
+class ActivitiesQuery:
+    activity_types: tuple[str, ...] = ()
+    page_size: int = 50
+    page_token: str | None = None
+    direction: str = "desc"
+    after: date | None = None
+    until: date | None = None
+
+    def params(self, account_id: UUID) -> dict[str, str | int]:
+        out: dict[str, str | int] = {
+            "account_id": str(account_id),
+            "page_size": self.page_size,
+            "direction": self.direction,
+        }
+        if self.activity_types:
+            out["activity_types"] = ",".join(self.activity_types)
+        if self.page_token:
+            out["page_token"] = self.page_token
+        if self.after:
+            out["after"] = self.after.isoformat()
+        if self.until:
+            out["until"] = self.until.isoformat()
+        return out
+
+
+def decimal_of(value: float | str | Decimal | None) -> Decimal | None:
+    """Alpaca's numbers as Decimal; floats go through `repr`, which round-trips the decimal
+    string Alpaca sent (money has far fewer than 15 significant digits)."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(repr(value) if isinstance(value, float) else value)
+
+
+class BrokerGateway:
+    """Reads and writes one Alpaca Broker account's data for the API and background tasks."""
+
+    def __init__(self, http: AlpacaHttp, cache: ReadCache, settings: BrokerSettings) -> None:
+        self.http = http
+        self.cache = cache
+        self._ttl = settings.cache_ttl_s
+        self._history_ttl = settings.history_cache_ttl_s
+        self._asset_ttl = settings.asset_cache_ttl_s
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def account(self, account_id: UUID) -> Fetched[Account]:
+        path = f"/v1/accounts/{account_id}"
+        return await self._read(("account", account_id), self._ttl, path, None, _account)
+
+    async def trade_account(self, account_id: UUID) -> Fetched[TradeAccount]:
+        path = f"/v1/trading/accounts/{account_id}/account"
+        return await self._read(
+            ("trade_account", account_id), self._ttl, path, None, TradeAccount.model_validate
+        )
+
+    async def positions(self, account_id: UUID) -> Fetched[list[Position]]:
+        path = f"/v1/trading/accounts/{account_id}/positions"
+        return await self._read(
+            ("positions", account_id), self._ttl, path, None, _POSITIONS.validate_python
+        )
+
+    async def portfolio_history(
+        self, account_id: UUID, query: HistoryQuery
+    ) -> Fetched[PortfolioHistory]:
+        path = f"/v1/trading/accounts/{account_id}/account/portfolio/history"
+        return await self._read(
+            ("history", account_id, query),
+            self._history_ttl,
+            path,
+            query.params(),
+            PortfolioHistory.model_validate,
+        )
+
+    async def orders(self, account_id: UUID, query: OrdersQuery) -> Fetched[list[Order]]:
+        path = f"/v1/trading/accounts/{account_id}/orders"
+        return await self._read(
+            ("orders", account_id, query), self._ttl, path, query.params(), _ORDERS.validate_python
+        )
+
+    async def activities(self, account_id: UUID, query: ActivitiesQuery) -> Fetched[list[Activity]]:
+        return await self._read(
+            ("activities", account_id, query),
+            self._ttl,
+            "/v1/accounts/activities",
+            query.params(account_id),
+            _parse_activities,
+        )
+
+    async def ach_relationships(self, account_id: UUID) -> Fetched[list[ACHRelationship]]:
+        path = f"/v1/accounts/{account_id}/ach_relationships"
+        return await self._read(("ach", account_id), self._ttl, path, None, _ACH.validate_python)
+
+    async def transfers(self, account_id: UUID, limit: int = 100) -> Fetched[list[Transfer]]:
+        path = f"/v1/accounts/{account_id}/transfers"
+        params = {"limit": limit, "offset": 0}
+        return await self._read(
+            ("transfers", account_id, limit), self._ttl, path, params, _TRANSFERS.validate_python
+        )
+
+    async def asset(self, symbol_or_id: str) -> Fetched[Asset]:
+        key = symbol_or_id.upper()
+        return await self._read(
+            ("asset", key), self._asset_ttl, f"/v1/assets/{key}", None, Asset.model_validate
+        )
+
+    async def clock(self) -> Fetched[Clock]:
+        return await self._read(("clock",), self._ttl, "/v1/clock", None, Clock.model_validate)
+
+    async def all_positions_page(self, page: int) -> AllAccountsPositions:
+        """One page of every account's positions (uncached: the collector's own cadence)."""
+        data = await self.http.get("broker", "/v1/accounts/positions", {"page": page})
+        return _parse(AllAccountsPositions.model_validate, data, "/v1/accounts/positions")
+
+    # -- writes (never retried, never cached) ------------------------------------------------
+
+    async def create_ach_relationship(
+        self,
+        account_id: UUID,
+        *,
+        owner_name: str,
+        bank_account_type: str,
+        account_number: str,
+        routing_number: str,
+        nickname: str | None = None,
+    ) -> ACHRelationship:
+        body: dict[str, Any] = {
+            "account_owner_name": owner_name,
+            "bank_account_type": bank_account_type,
+            "bank_account_number": account_number,
+            "bank_routing_number": routing_number,
+        }
+        if nickname:
+            body["nickname"] = nickname
+        path = f"/v1/accounts/{account_id}/ach_relationships"
+        data = await self.http.post("broker", path, body)
+        self.invalidate_account(account_id)
+        return _parse(ACHRelationship.model_validate, data, path)
+
+    async def create_deposit(
+        self, account_id: UUID, *, amount: Decimal, relationship_id: UUID
+    ) -> Transfer:
+        body = {
+            "transfer_type": "ach",
+            "relationship_id": str(relationship_id),
+            "amount": format(amount, "f"),
+            "direction": "INCOMING",
+            "timing": "immediate",
+        }
+        path = f"/v1/accounts/{account_id}/transfers"
+        data = await self.http.post("broker", path, body)
+        self.invalidate_account(account_id)
+        return _parse(Transfer.model_validate, data, path)
+
+    def invalidate_account(self, account_id: UUID) -> int:
+        """Forget every cached answer about one account (after it moves money or trades)."""
+        return self.cache.invalidate(
+            lambda key: isinstance(key, tuple) and len(key) > 1 and key[1] == account_id
+        )
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    async def _read(
+        self,
+        key: Hashable,
+        ttl_s: float,
+        path: str,
+        params: Params | None,
+        parse: Callable[[Any], M],
+    ) -> Fetched[M]:
+        async def fetch() -> M:
+            return _parse(parse, await self.http.get("broker", path, params), path)
+
+        return await self.cache.get(key, ttl_s, fetch)
+
+
+def _account(data: Any) -> Account:
+    # alpaca-py's Account has a hand-written, untyped __init__ that reads the keys itself.
+    return Account(**data)  # type: ignore[no-untyped-call]
+
+
+def _parse_activities(data: Any) -> list[Activity]:
+    if not isinstance(data, list):
+        raise TypeError("expected a list of activities")
+    out: list[Activity] = []
+    for item in data:
+        if item.get("activity_type") == "FILL":
+            out.append(_TRADE_ACTIVITY.validate_python(item))
+        else:
+            out.append(_NON_TRADE_ACTIVITY.validate_python(item))
+    return out
+
+
+def _parse(parse: Callable[[Any], M], data: Any, path: str) -> M:
+    """Turn Alpaca's JSON into a model; any mismatch is one clear upstream error."""
+    try:
+        return parse(data)
+    except (ValidationError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        log.error("broker.unexpected_shape", path=path, error=str(exc)[:500])
+        raise BrokerBadResponse(
+            "Alpaca sent a response in an unexpected shape.", details={"upstream": path}
+        ) from None

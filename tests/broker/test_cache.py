@@ -1,0 +1,141 @@
+"""ReadCache: TTL, single-flight, stale answers on upstream failure, bounded size."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from portfolio_rt.broker.cache import ReadCache
+from portfolio_rt.errors import BrokerUnavailable, NotFound
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class Upstream:
+    def __init__(self) -> None:
+        self.calls = 0
+        self.fail_with: Exception | None = None
+        self.gate: asyncio.Event | None = None
+
+    async def __call__(self) -> int:
+        self.calls += 1
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail_with is not None:
+            raise self.fail_with
+        return self.calls
+
+
+async def test_fresh_value_is_reused_within_ttl() -> None:
+    clock, upstream = FakeClock(), Upstream()
+    cache = ReadCache(clock=clock)
+    first = await cache.get("k", 10, upstream)
+    clock.t += 9
+    second = await cache.get("k", 10, upstream)
+    assert (first.value, second.value, upstream.calls) == (1, 1, 1)
+    assert second.from_cache
+    assert not second.stale
+    clock.t += 2
+    assert (await cache.get("k", 10, upstream)).value == 2
+
+
+async def test_concurrent_identical_reads_make_one_call() -> None:
+    upstream = Upstream()
+    upstream.gate = asyncio.Event()
+    cache = ReadCache()
+    waiters = [asyncio.create_task(cache.get("k", 10, upstream)) for _ in range(200)]
+    await asyncio.sleep(0)
+    upstream.gate.set()
+    results = await asyncio.gather(*waiters)
+    assert upstream.calls == 1
+    assert {r.value for r in results} == {1}
+
+
+async def test_a_cancelled_caller_does_not_cancel_the_shared_call() -> None:
+    upstream = Upstream()
+    upstream.gate = asyncio.Event()
+    cache = ReadCache()
+    first = asyncio.create_task(cache.get("k", 10, upstream))
+    second = asyncio.create_task(cache.get("k", 10, upstream))
+    await asyncio.sleep(0)
+    first.cancel()
+    upstream.gate.set()
+    assert (await second).value == 1
+    with pytest.raises(asyncio.CancelledError):
+        await first
+
+
+async def test_stale_value_served_when_upstream_is_down() -> None:
+    clock, upstream = FakeClock(), Upstream()
+    cache = ReadCache(clock=clock, max_stale_s=600)
+    await cache.get("k", 10, upstream)
+    clock.t += 60
+    upstream.fail_with = BrokerUnavailable("down")
+    result = await cache.get("k", 10, upstream)
+    assert result.stale
+    assert result.value == 1
+
+
+async def test_too_old_value_is_not_served() -> None:
+    clock, upstream = FakeClock(), Upstream()
+    cache = ReadCache(clock=clock, max_stale_s=30)
+    await cache.get("k", 10, upstream)
+    clock.t += 60
+    upstream.fail_with = BrokerUnavailable("down")
+    with pytest.raises(BrokerUnavailable):
+        await cache.get("k", 10, upstream)
+
+
+async def test_client_errors_are_never_hidden_by_stale_values() -> None:
+    clock, upstream = FakeClock(), Upstream()
+    cache = ReadCache(clock=clock)
+    await cache.get("k", 10, upstream)
+    clock.t += 60
+    upstream.fail_with = NotFound("gone")
+    with pytest.raises(NotFound):
+        await cache.get("k", 10, upstream)
+
+
+async def test_errors_reach_every_waiter_and_are_not_cached() -> None:
+    upstream = Upstream()
+    upstream.gate = asyncio.Event()
+    upstream.fail_with = BrokerUnavailable("down")
+    cache = ReadCache()
+    waiters = [asyncio.create_task(cache.get("k", 10, upstream)) for _ in range(3)]
+    await asyncio.sleep(0)
+    upstream.gate.set()
+    results = await asyncio.gather(*waiters, return_exceptions=True)
+    assert all(isinstance(r, BrokerUnavailable) for r in results)
+    upstream.fail_with = None
+    assert (await cache.get("k", 10, upstream)).value == 2
+
+
+async def test_size_is_bounded_least_recently_used_first() -> None:
+    cache = ReadCache(max_entries=2)
+    upstream = Upstream()
+    await cache.get("a", 10, upstream)
+    await cache.get("b", 10, upstream)
+    await cache.get("a", 10, upstream)
+    await cache.get("c", 10, upstream)
+    assert len(cache) == 2
+    calls = upstream.calls
+    await cache.get("a", 10, upstream)
+    assert upstream.calls == calls  # "a" was used recently, so "b" went
+    await cache.get("b", 10, upstream)
+    assert upstream.calls == calls + 1
+
+
+async def test_invalidate_drops_matching_keys() -> None:
+    cache = ReadCache()
+    upstream = Upstream()
+    await cache.get(("positions", "acct-1"), 10, upstream)
+    await cache.get(("positions", "acct-2"), 10, upstream)
+    assert cache.invalidate(lambda key: key[1] == "acct-1") == 1  # type: ignore[index]
+    assert len(cache) == 1
