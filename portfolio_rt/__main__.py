@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from uuid import UUID
 
 import structlog
 from aiohttp import web
 
 from .app import create_app
+from .auth import READ, TokenService
 from .config import ConfigError, Settings, load_settings, with_overrides
-from .keys import EMBEDDED_SANDBOX
+from .keys import RUNTIME
 from .logs import configure_logging
 
 log = structlog.get_logger("portfolio_rt")
@@ -28,11 +31,50 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
     parser.add_argument("--host", help="interface to listen on (overrides server.host)")
     parser.add_argument("--port", type=int, help="port to listen on (overrides server.port)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    token = commands.add_parser(
+        "token",
+        help="mint a read-only bearer token for a script",
+        description="Print a read-only bearer token for one Alpaca account (signed with "
+        "PORTFOLIO_RT_SECRET, so the service must run with the same secret).",
+    )
+    token.add_argument("--account", required=True, type=UUID, help="Alpaca account id")
+    token.add_argument("--ttl", default="30d", help="lifetime: 3600s, 90m, 12h, 30d (default 30d)")
+    token.add_argument("--config", dest="token_config", type=Path, help="config file")
     return parser.parse_args(argv)
+
+
+def parse_duration(text: str) -> int:
+    """'30d' -> seconds; units s, m, h, d; a bare number is seconds."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 3600s, 90m, 12h, 30d)")
+    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def mint_token(args: argparse.Namespace) -> int:
+    """The `token` command: a read-only token for scripts, printed on stdout."""
+    try:
+        settings = load_settings(args.token_config or args.config)
+        ttl = parse_duration(args.ttl)
+        if not settings.secrets.session_secret:
+            raise ConfigError("PORTFOLIO_RT_SECRET: set it to the service's signing secret")
+        tokens = TokenService(settings.auth, settings.secrets.session_secret)
+        token, expires = tokens.mint(
+            account_id=args.account, subject="script", scopes=frozenset({READ}), ttl_s=ttl
+        )
+    except (ConfigError, ValueError) as exc:
+        print(f"portfolio_rt: {exc}", file=sys.stderr)
+        return 2
+    print(token)
+    print(f"expires {expires.isoformat()}", file=sys.stderr)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.command == "token":
+        return mint_token(args)
     try:
         settings = load_settings(args.config)
         server: dict[str, object] = {}
@@ -48,6 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log)
     try:
         asyncio.run(serve(settings))
+    except ConfigError as exc:
+        print(f"portfolio_rt: configuration error: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"portfolio_rt: cannot start: {exc}", file=sys.stderr)
         return 1
@@ -80,11 +125,11 @@ async def serve(settings: Settings) -> None:
 def print_banner(app: web.Application, url: str) -> None:
     """Tell a person where the service is and, in sandbox mode, which demo accounts exist."""
     lines = [f"portfolio_rt listening on {url}", f"  health:    {url}/health"]
-    running = app.get(EMBEDDED_SANDBOX)
+    running = app[RUNTIME].sandbox
     if running is not None:
         lines.append(f"  sandbox:   offline Alpaca-compatible broker at {running.broker_url}")
-        for name, account_id in running.sandbox.personas.items():
-            lines.append(f"  demo account {name:<7} {account_id}")
+        if app[RUNTIME].users is not None:
+            lines.append(f"  demo logins: {', '.join(running.sandbox.personas)} (password: demo)")
     print("\n".join(lines), flush=True)
 
 

@@ -9,11 +9,17 @@ from dataclasses import replace
 import structlog
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 
-from .api import health
+from .api import health, session
 from .api.middleware import request_context
+from .auth import LoginThrottle, TokenService, UserDirectory
+from .broker.cache import ReadCache
+from .broker.circuit import CircuitBreaker
 from .broker.endpoints import alpaca_endpoints
-from .config import Settings
-from .keys import EMBEDDED_SANDBOX, ENDPOINTS, HTTP_SESSION, SETTINGS
+from .broker.gateway import BrokerGateway
+from .broker.http import AlpacaHttp
+from .broker.retry import RetryPolicy
+from .config import ConfigError, Settings
+from .keys import RUNTIME, SETTINGS, THROTTLE, TOKENS, Runtime
 from .sandbox.app import run_sandbox
 from .sandbox.settings import SandboxConfig
 
@@ -21,30 +27,54 @@ log = structlog.get_logger("portfolio_rt.app")
 
 
 def create_app(settings: Settings) -> web.Application:
-    """Build the service: middlewares, routes, and the long-lived resources in `cleanup_ctx`."""
+    """Build the service: middlewares, routes, and the long-lived resources in `cleanup_ctx`.
+
+    Raises `ConfigError` when the settings cannot work together (e.g. no signing secret
+    outside sandbox mode).
+    """
     app = web.Application(
         middlewares=[request_context],
         client_max_size=settings.server.max_body_bytes,
     )
     app[SETTINGS] = settings
+    app[TOKENS] = TokenService(settings.auth, _signing_secret(settings))
+    app[THROTTLE] = LoginThrottle(settings.auth.login_max_failures, settings.auth.login_window_s)
+    app[RUNTIME] = Runtime()
     app.cleanup_ctx.append(_upstream)
-    app.cleanup_ctx.append(_http_session)
+    app.cleanup_ctx.append(_gateway)
     app.add_routes(health.routes)
+    app.add_routes(session.routes)
     return app
+
+
+def _signing_secret(settings: Settings) -> str:
+    secret = settings.secrets.session_secret
+    if secret or settings.auth.algorithm != "HS256":
+        return secret
+    if settings.sandbox_mode:
+        # Sandbox demo: a per-process secret; sessions simply end when the process restarts.
+        return secrets.token_urlsafe(48)
+    raise ConfigError("PORTFOLIO_RT_SECRET: required to sign sessions when using Alpaca")
+
+
+def demo_logins_enabled(settings: Settings) -> bool:
+    mode = settings.auth.demo_logins
+    return mode == "on" or (mode == "auto" and settings.sandbox_mode)
 
 
 async def _upstream(app: web.Application) -> AsyncIterator[None]:
     """Resolve Alpaca's endpoints; in sandbox mode start the offline broker first."""
-    settings = app[SETTINGS]
+    settings, runtime = app[SETTINGS], app[RUNTIME]
     if not settings.sandbox_mode:
-        app[ENDPOINTS] = alpaca_endpoints(settings)
+        runtime.endpoints = alpaca_endpoints(settings)
         log.info("upstream.alpaca", environment=settings.alpaca.environment)
         yield
+        runtime.endpoints = None
         return
     config = embedded_sandbox_config(settings)
     async with run_sandbox(config) as running:
-        app[EMBEDDED_SANDBOX] = running
-        app[ENDPOINTS] = replace(
+        runtime.sandbox = running
+        runtime.endpoints = replace(
             alpaca_endpoints(settings),
             broker_url=running.broker_url,
             data_url=running.data_url,
@@ -54,8 +84,14 @@ async def _upstream(app: web.Application) -> AsyncIterator[None]:
             secret_key=config.secret,
             embedded_sandbox=True,
         )
+        if demo_logins_enabled(settings):
+            runtime.users = UserDirectory.demo(running.sandbox.personas)
         log.info("upstream.sandbox", broker_url=running.broker_url)
-        yield
+        try:
+            yield
+        finally:
+            runtime.sandbox = None
+            runtime.endpoints = None
 
 
 def embedded_sandbox_config(settings: Settings) -> SandboxConfig:
@@ -75,11 +111,31 @@ def embedded_sandbox_config(settings: Settings) -> SandboxConfig:
     )
 
 
-async def _http_session(app: web.Application) -> AsyncIterator[None]:
-    """One client session for the process; each call sets its own timeout."""
-    timeout = ClientTimeout(total=app[SETTINGS].alpaca.request_timeout_s)
+async def _gateway(app: web.Application) -> AsyncIterator[None]:
+    """One client session for the process, and the gateway that calls Alpaca through it."""
+    settings, runtime = app[SETTINGS], app[RUNTIME]
+    assert runtime.endpoints is not None
+    broker = settings.broker
     async with ClientSession(
-        timeout=timeout, connector=TCPConnector(limit=100), raise_for_status=False
-    ) as session:
-        app[HTTP_SESSION] = session
-        yield
+        timeout=ClientTimeout(total=settings.alpaca.request_timeout_s),
+        connector=TCPConnector(limit=100),
+    ) as client:
+        runtime.http_session = client
+        http = AlpacaHttp(
+            client,
+            runtime.endpoints,
+            timeout_s=settings.alpaca.request_timeout_s,
+            retry=RetryPolicy(
+                attempts=broker.retry_attempts,
+                base_delay_s=broker.retry_base_delay_s,
+                max_delay_s=broker.retry_max_delay_s,
+            ),
+            breaker=CircuitBreaker(broker.circuit_failure_threshold, broker.circuit_reset_s),
+        )
+        cache = ReadCache(max_entries=broker.cache_max_entries, max_stale_s=broker.max_stale_s)
+        runtime.gateway_ = BrokerGateway(http, cache, broker)
+        try:
+            yield
+        finally:
+            runtime.gateway_ = None
+            runtime.http_session = None

@@ -56,6 +56,21 @@ class LogSettings:
 
 
 @dataclass(frozen=True)
+class AuthSettings:
+    algorithm: str = field(default="HS256", metadata=_choice("HS256", "RS256", "ES256"))
+    public_key_file: str = ""
+    issuer: str = "portfolio_rt"
+    audience: str = "portfolio_rt"
+    account_claim: str = "account_id"
+    token_ttl_s: int = field(default=43200, metadata=_range(60, 90 * 86400))
+    demo_logins: str = field(default="auto", metadata=_choice("auto", "on", "off"))
+    login_max_failures: int = field(default=5, metadata=_range(1, 1000))
+    login_window_s: float = field(default=300.0, metadata=_range(1, 86400))
+    cookie_name: str = "prt_session"
+    cookie_secure: str = field(default="auto", metadata=_choice("auto", "always", "never"))
+
+
+@dataclass(frozen=True)
 class AlpacaSettings:
     mode: str = field(default="auto", metadata=_choice("auto", "sandbox", "alpaca"))
     environment: str = field(default="sandbox", metadata=_choice("sandbox", "production"))
@@ -110,6 +125,7 @@ class Secrets:
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
     alpaca: AlpacaSettings = field(default_factory=AlpacaSettings)
     broker: BrokerSettings = field(default_factory=BrokerSettings)
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)

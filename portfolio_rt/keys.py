@@ -1,14 +1,42 @@
-"""Typed application keys: handlers read `request.app[KEY]`, never a global."""
+"""Typed application keys: handlers read `request.app[KEY]`, never a global.
+
+Keys are all set in `create_app`; what only exists once the app has started (the HTTP
+session, the gateway, the embedded sandbox) lives on the `Runtime` object, filled in by
+`cleanup_ctx` — aiohttp's application state must not change after start-up.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiohttp import ClientSession, web
 
+from .auth import LoginThrottle, TokenService, UserDirectory
 from .broker.endpoints import AlpacaEndpoints
+from .broker.gateway import BrokerGateway
 from .config import Settings
+from .errors import BrokerUnavailable
 from .sandbox.app import RunningSandbox
 
+
+@dataclass
+class Runtime:
+    """Resources made at start-up; `None` until then (and after shutdown)."""
+
+    endpoints: AlpacaEndpoints | None = None
+    http_session: ClientSession | None = None
+    gateway_: BrokerGateway | None = None
+    sandbox: RunningSandbox | None = None
+    users: UserDirectory | None = None
+
+    @property
+    def gateway(self) -> BrokerGateway:
+        if self.gateway_ is None:
+            raise BrokerUnavailable("The service is starting or stopping.", retry_after=1)
+        return self.gateway_
+
+
 SETTINGS = web.AppKey("settings", Settings)
-ENDPOINTS = web.AppKey("endpoints", AlpacaEndpoints)
-HTTP_SESSION = web.AppKey("http_session", ClientSession)
-EMBEDDED_SANDBOX = web.AppKey("embedded_sandbox", RunningSandbox)
+TOKENS = web.AppKey("tokens", TokenService)
+THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+RUNTIME = web.AppKey("runtime", Runtime)
