@@ -9,7 +9,7 @@ from dataclasses import replace
 import structlog
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 
-from .api import health, session
+from .api import activity, assets, funds, health, portfolio, session
 from .api.middleware import request_context
 from .auth import LoginThrottle, TokenService, UserDirectory
 from .broker.cache import ReadCache
@@ -44,6 +44,10 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_gateway)
     app.add_routes(health.routes)
     app.add_routes(session.routes)
+    portfolio.setup(app)
+    app.add_routes(activity.routes)
+    app.add_routes(assets.routes)
+    funds.setup(app)
     return app
 
 

@@ -13,6 +13,7 @@ import tomllib
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
@@ -96,6 +97,12 @@ class BrokerSettings:
 
 
 @dataclass(frozen=True)
+class FundsSettings:
+    max_deposit: Decimal = field(default=Decimal("50000"), metadata=_range(1, 10_000_000))
+    idempotency_ttl_s: float = field(default=86400.0, metadata=_range(60, 30 * 86400))
+
+
+@dataclass(frozen=True)
 class SandboxSettings:
     host: str = "127.0.0.1"
     port: int = field(default=0, metadata=_range(0, 65535))
@@ -128,6 +135,7 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     alpaca: AlpacaSettings = field(default_factory=AlpacaSettings)
     broker: BrokerSettings = field(default_factory=BrokerSettings)
+    funds: FundsSettings = field(default_factory=FundsSettings)
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     secrets: Secrets = field(default_factory=Secrets, repr=False)
@@ -243,6 +251,13 @@ def _coerce(key: str, hint: Any, value: Any) -> Any:
             if isinstance(value, bool) or (not from_env and not isinstance(value, int | float)):
                 raise ValueError
             return float(value)
+        if hint is Decimal:
+            if isinstance(value, bool) or not isinstance(value, str | int):
+                raise ValueError
+            parsed = Decimal(str(value))
+            if not parsed.is_finite():
+                raise ValueError
+            return parsed
         if hint is str:
             if not isinstance(value, str):
                 raise ValueError
@@ -252,7 +267,7 @@ def _coerce(key: str, hint: Any, value: Any) -> Any:
             if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
                 raise ValueError
             return tuple(items)
-    except ValueError:
+    except (ValueError, ArithmeticError):
         expected = getattr(hint, "__name__", str(hint))
         raise ConfigError(f"{key}: expected {expected}, got {value!r}") from None
     raise ConfigError(f"{key}: unsupported setting type {hint!r}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import __version__
+from ..errors import ServiceError
+from ..keys import RUNTIME, SETTINGS
 from .responses import json_response
 
 routes = web.RouteTableDef()
@@ -13,3 +15,28 @@ routes = web.RouteTableDef()
 @routes.get("/health")
 async def health(request: web.Request) -> web.Response:
     return json_response({"status": "ok", "version": __version__})
+
+
+@routes.get("/ready")
+async def ready(request: web.Request) -> web.Response:
+    """Readiness: Alpaca answers (through the circuit breaker) and Redis, when configured."""
+    runtime = request.app[RUNTIME]
+    checks: dict[str, dict[str, object]] = {}
+    gateway = runtime.gateway_
+    if gateway is None:
+        checks["broker"] = {"ok": False, "reason": "starting"}
+    else:
+        try:
+            await gateway.clock()
+            checks["broker"] = {"ok": True, "circuit": gateway.http.breaker.state.value}
+        except ServiceError as exc:
+            checks["broker"] = {
+                "ok": False,
+                "circuit": gateway.http.breaker.state.value,
+                "reason": exc.code,
+            }
+    checks["redis"] = {"ok": True, "configured": bool(request.app[SETTINGS].redis.url)}
+    ok = all(bool(c["ok"]) for c in checks.values())
+    return json_response(
+        {"status": "ready" if ok else "not_ready", "checks": checks}, status=200 if ok else 503
+    )

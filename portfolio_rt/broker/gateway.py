@@ -39,6 +39,8 @@ Activity: TypeAlias = TradeActivity | NonTradeActivity
 _POSITIONS = TypeAdapter(list[Position])
 _ORDERS = TypeAdapter(list[Order])
 _ACH = TypeAdapter(list[ACHRelationship])
+_ASSETS = TypeAdapter(list[Asset])
+_MAX_PAGES = 1000
 _TRANSFERS = TypeAdapter(list[Transfer])
 _TRADE_ACTIVITY = TypeAdapter(TradeActivity)
 _NON_TRADE_ACTIVITY = TypeAdapter(NonTradeActivity)
@@ -190,6 +192,57 @@ class BrokerGateway:
             "/v1/accounts/activities",
             query.params(account_id),
             _parse_activities,
+        )
+
+    async def all_activities(
+        self, account_id: UUID, activity_types: tuple[str, ...]
+    ) -> Fetched[list[Activity]]:
+        """Every activity of these types since the account opened, oldest first (all pages:
+        Alpaca's page_token is the last id of the previous page)."""
+
+        async def fetch() -> list[Activity]:
+            out: list[Activity] = []
+            token: str | None = None
+            for _ in range(_MAX_PAGES):
+                query = ActivitiesQuery(
+                    activity_types=activity_types,
+                    page_size=100,
+                    page_token=token,
+                    direction="asc",
+                )
+                path = "/v1/accounts/activities"
+                data = await self.http.get("broker", path, query.params(account_id))
+                page = _parse(_parse_activities, data, path)
+                out.extend(page)
+                if len(page) < 100:
+                    return out
+                token = page[-1].id
+            log.warning("broker.activities_truncated", pages=_MAX_PAGES)
+            return out
+
+        key = ("all_activities", account_id, activity_types)
+        return await self.cache.get(key, self._ttl, fetch)
+
+    async def assets(self) -> Fetched[dict[str, Asset]]:
+        """Every active asset by symbol (one call, cached for hours): names for holdings."""
+
+        def index(data: Any) -> dict[str, Asset]:
+            return {a.symbol: a for a in _ASSETS.validate_python(data)}
+
+        params = {"status": "active"}
+        us = await self._read(("assets", "us_equity"), self._asset_ttl, "/v1/assets", params, index)
+        crypto = await self._read(
+            ("assets", "crypto"),
+            self._asset_ttl,
+            "/v1/assets",
+            params | {"asset_class": "crypto"},
+            index,
+        )
+        return Fetched(
+            us.value | crypto.value,
+            min(us.fetched_at, crypto.fetched_at),
+            stale=us.stale or crypto.stale,
+            from_cache=us.from_cache and crypto.from_cache,
         )
 
     async def ach_relationships(self, account_id: UUID) -> Fetched[list[ACHRelationship]]:

@@ -13,7 +13,11 @@ from portfolio_rt.config import load_settings
 @pytest.fixture
 async def client(aiohttp_client, tmp_path) -> TestClient:  # type: ignore[no-untyped-def]
     # Alpaca mode with dummy keys: no sandbox is started and nothing is called upstream.
-    env = {"ALPACA_BROKER_API_KEY": "k", "ALPACA_BROKER_SECRET_KEY": "s"}
+    env = {
+        "ALPACA_BROKER_API_KEY": "k",
+        "ALPACA_BROKER_SECRET_KEY": "s",
+        "PORTFOLIO_RT_SECRET": "a-signing-secret-of-at-least-32-characters",
+    }
     (tmp_path / "config.toml").write_text("[alpaca]\nmode = 'alpaca'\n", encoding="utf-8")
     settings = load_settings(tmp_path / "config.toml", env=env)
     return await aiohttp_client(create_app(settings))

@@ -1,0 +1,226 @@
+"""Orders and account activities, filtered and paged with opaque cursors."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+from alpaca.broker.models import Order
+from alpaca.trading.models import NonTradeActivity, TradeActivity
+
+from ..broker.gateway import ActivitiesQuery, OrdersQuery, decimal_of
+from ..errors import BadRequest
+from ..keys import RUNTIME
+from .cursors import decode_cursor, encode_cursor
+from .identity import identify
+from .responses import json_response
+
+routes = web.RouteTableDef()
+
+ORDER_STATUSES = ("all", "open", "closed")
+SIDES = ("buy", "sell")
+ACTIVITY_TYPES: dict[str, tuple[str, ...]] = {
+    "fill": ("FILL",),
+    "deposit": ("CSD",),
+    "withdrawal": ("CSW",),
+    "dividend": ("DIV", "DIVCGL", "DIVCGS", "DIVNRA", "DIVROC", "DIVTXEX"),
+    "fee": ("FEE", "CFEE"),
+}
+_TYPE_OF_CODE = {code: name for name, codes in ACTIVITY_TYPES.items() for code in codes}
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+def _enum(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(getattr(value, "value", value))
+
+
+def _choice(request: web.Request, name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = request.query.get(name, default).strip().lower()
+    if value not in allowed:
+        raise BadRequest(
+            f"'{name}' must be one of {', '.join(allowed)}.",
+            details={"field": name, "allowed": list(allowed)},
+        )
+    return value
+
+
+def _int(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = lo - 1
+    if not lo <= value <= hi:
+        raise BadRequest(
+            f"'{name}' must be a whole number from {lo} to {hi}.", details={"field": name}
+        )
+    return value
+
+
+def _timestamp(request: web.Request, name: str) -> datetime | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(
+            f"'{name}' must be an RFC 3339 time or a date (YYYY-MM-DD).", details={"field": name}
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _symbols(request: web.Request) -> tuple[str, ...]:
+    raw = request.query.get("symbols", "")
+    symbols = tuple(sorted({s.strip().upper() for s in raw.split(",") if s.strip()}))
+    if any(len(s) > 15 or not all(c.isalnum() or c in "./-" for c in s) for s in symbols):
+        raise BadRequest(
+            "'symbols' must be a comma-separated list of tickers.", details={"field": "symbols"}
+        )
+    return symbols
+
+
+def order_json(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "client_order_id": order.client_order_id,
+        "symbol": order.symbol,
+        "asset_class": _enum(order.asset_class),
+        "side": _enum(order.side),
+        "type": _enum(order.type or order.order_type),
+        "time_in_force": _enum(order.time_in_force),
+        "status": _enum(order.status),
+        "qty": decimal_of(order.qty),
+        "notional": decimal_of(order.notional),
+        "filled_qty": decimal_of(order.filled_qty),
+        "filled_avg_price": decimal_of(order.filled_avg_price),
+        "limit_price": decimal_of(order.limit_price),
+        "submitted_at": order.submitted_at,
+        "filled_at": order.filled_at,
+        "canceled_at": order.canceled_at,
+    }
+
+
+@routes.get("/api/portfolio/orders")
+async def orders(request: web.Request) -> web.Response:
+    """Orders newest first. The cursor remembers the last page's oldest submission time and
+    the ids already returned at that instant, so ties are neither skipped nor repeated."""
+    identity = identify(request)
+    status = _choice(request, "status", ORDER_STATUSES, "all")
+    side = request.query.get("side")
+    if side is not None:
+        side = _choice(request, "side", SIDES, "buy")
+    limit = _int(request, "limit", 50, 1, 500)
+    after, until = _timestamp(request, "after"), _timestamp(request, "until")
+    symbols = _symbols(request)
+    cursor = decode_cursor(request.query.get("cursor"), "orders")
+    seen: set[str] = set()
+    if cursor is not None:
+        try:
+            until = datetime.fromisoformat(cursor["t"]) + _ONE_MICROSECOND
+            seen = {str(i) for i in cursor["ids"]}
+        except (KeyError, TypeError, ValueError):
+            raise BadRequest("The cursor is not valid; start again without it.") from None
+    query = OrdersQuery(
+        status=status,
+        limit=min(500, limit + len(seen)),
+        after=after,
+        until=until,
+        direction="desc",
+        side=side,
+        symbols=symbols,
+    )
+    fetched = await request.app[RUNTIME].gateway.orders(identity.account_id, query)
+    page = [o for o in fetched.value if str(o.id) not in seen][:limit]
+    next_cursor = None
+    if len(page) == limit:
+        last = page[-1].submitted_at
+        tied = {str(o.id) for o in page if o.submitted_at == last}
+        if cursor is not None and datetime.fromisoformat(cursor["t"]) == last:
+            tied |= seen
+        next_cursor = encode_cursor({"k": "orders", "t": last.isoformat(), "ids": sorted(tied)})
+    return json_response(
+        {
+            "orders": [order_json(o) for o in page],
+            "next_cursor": next_cursor,
+            "stale": fetched.stale,
+        }
+    )
+
+
+def activity_json(activity: TradeActivity | NonTradeActivity) -> dict[str, Any]:
+    code = _enum(activity.activity_type) or ""
+    base: dict[str, Any] = {
+        "id": activity.id,
+        "type": _TYPE_OF_CODE.get(code, "other"),
+        "code": code,
+    }
+    if isinstance(activity, TradeActivity):
+        qty, price = decimal_of(activity.qty), decimal_of(activity.price)
+        side = _enum(activity.side)
+        gross = (qty or Decimal(0)) * (price or Decimal(0))
+        return base | {
+            "date": activity.transaction_time,
+            "symbol": activity.symbol,
+            "side": side,
+            "qty": qty,
+            "price": price,
+            "amount": (-gross if side == "buy" else gross).quantize(Decimal("0.01")),
+            "status": _enum(activity.order_status),
+            "description": f"{'Bought' if side == 'buy' else 'Sold'} {qty} {activity.symbol}",
+        }
+    day = activity.date
+    return base | {
+        "date": datetime.combine(day, datetime.min.time(), UTC) if isinstance(day, date) else day,
+        "symbol": activity.symbol,
+        "side": None,
+        "qty": decimal_of(activity.qty),
+        "price": decimal_of(activity.price),
+        "amount": decimal_of(activity.net_amount),
+        "status": _enum(activity.status) or "executed",
+        "description": activity.description or "",
+    }
+
+
+@routes.get("/api/portfolio/activities")
+async def activities(request: web.Request) -> web.Response:
+    identity = identify(request)
+    raw_types = request.query.get("types", "")
+    names = [t.strip().lower() for t in raw_types.split(",") if t.strip()] or list(ACTIVITY_TYPES)
+    unknown = [n for n in names if n not in ACTIVITY_TYPES]
+    if unknown:
+        raise BadRequest(
+            f"Unknown activity type {unknown[0]!r}; use {', '.join(ACTIVITY_TYPES)}.",
+            details={"field": "types", "allowed": list(ACTIVITY_TYPES)},
+        )
+    codes = tuple(code for name in names for code in ACTIVITY_TYPES[name])
+    limit = _int(request, "limit", 50, 1, 100)
+    after, until = _timestamp(request, "after"), _timestamp(request, "until")
+    cursor = decode_cursor(request.query.get("cursor"), "activities")
+    token = str(cursor["id"]) if cursor and "id" in cursor else None
+    query = ActivitiesQuery(
+        activity_types=codes,
+        page_size=limit,
+        page_token=token,
+        direction="desc",
+        after=after.date() if after else None,
+        until=until.date() if until else None,
+    )
+    fetched = await request.app[RUNTIME].gateway.activities(identity.account_id, query)
+    page = fetched.value
+    next_cursor = (
+        encode_cursor({"k": "activities", "id": page[-1].id}) if len(page) == limit else None
+    )
+    return json_response(
+        {
+            "activities": [activity_json(a) for a in page],
+            "next_cursor": next_cursor,
+            "stale": fetched.stale,
+        }
+    )

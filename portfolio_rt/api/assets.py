@@ -1,0 +1,44 @@
+"""One asset's details, with the sector and industry Alpaca does not provide."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from ..errors import BadRequest
+from ..keys import RUNTIME
+from .identity import identify
+from .portfolio import CLASSIFIER, sector_label
+from .responses import json_response
+
+routes = web.RouteTableDef()
+_SYMBOL_OR_ID = re.compile(r"^[A-Za-z0-9.\-]{1,15}$|^[0-9a-fA-F-]{36}$")
+
+
+@routes.get("/api/assets/{symbol_or_id}")
+async def asset(request: web.Request) -> web.Response:
+    identify(request)
+    raw = request.match_info["symbol_or_id"]
+    if not _SYMBOL_OR_ID.match(raw):
+        raise BadRequest(
+            "Give a ticker symbol (e.g. AAPL) or an asset id.", details={"field": "symbol_or_id"}
+        )
+    fetched = await request.app[RUNTIME].gateway.asset(raw)
+    a = fetched.value
+    asset_class = str(getattr(a.asset_class, "value", a.asset_class))
+    classification = request.app[CLASSIFIER].classify(a.symbol, asset_class)
+    return json_response(
+        {
+            "id": a.id,
+            "symbol": a.symbol,
+            "name": a.name,
+            "class": asset_class,
+            "exchange": str(getattr(a.exchange, "value", a.exchange)),
+            "tradable": a.tradable,
+            "fractionable": a.fractionable,
+            "sector": sector_label(classification),
+            "industry": classification.industry,
+            "stale": fetched.stale,
+        }
+    )

@@ -1,0 +1,116 @@
+"""Summary, history and positions for every demo user, reconciled with the broker's ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from portfolio_rt.sandbox.personas import PERSONAS
+from portfolio_rt.sandbox.world import Sandbox
+
+Auth = Callable[..., dict[str, str]]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+async def test_summary_reconciles_with_the_ledger(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox, persona: str
+) -> None:
+    account_id = shared_sandbox.personas[persona]
+    response = await api.get("/api/portfolio/summary", headers=auth_for(api, account_id))
+    assert response.status == 200, await response.text()
+    body = await response.json()
+    balances = shared_sandbox.ledger.balances(account_id)
+    equity = Decimal(body["equity"])
+    # The market moves between the two reads; the ledger's equity is within cents of ours.
+    assert abs(equity - balances.equity) <= max(Decimal("0.01"), balances.equity * Decimal("0.002"))
+    assert Decimal(body["cash"]) == balances.cash.quantize(Decimal("0.01"))
+    assert Decimal(body["last_equity"]) == balances.last_equity.quantize(Decimal("0.01"))
+    net = Decimal(body["net_deposits"])
+    assert Decimal(body["all_time_return"]["amount"]) == (equity - net).quantize(Decimal("0.01"))
+    assert isinstance(body["market_open"], bool)
+    assert body["stale"] is False
+
+
+async def test_new_account_summary_has_no_percentages(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    account_id = shared_sandbox.personas["alex"]
+    body = await (await api.get("/api/portfolio/summary", headers=auth_for(api, account_id))).json()
+    assert body["equity"] == "0.00"
+    assert body["all_time_return"]["pct"] is None
+
+
+@pytest.mark.parametrize("period", ["1D", "1w", "1M", "3M", "6M", "YTD", "1Y", "max"])
+async def test_history_every_period(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox, period: str
+) -> None:
+    account_id = shared_sandbox.personas["maya"]
+    response = await api.get(
+        f"/api/portfolio/history?period={period}", headers=auth_for(api, account_id)
+    )
+    assert response.status == 200, await response.text()
+    body = await response.json()
+    assert body["period"] == period.upper()
+    assert len(body["timestamp"]) == len(body["equity"]) == len(body["profit_loss"]) > 0
+    assert body["timestamp"] == sorted(body["timestamp"])
+    first, last = Decimal(body["equity"][0]), Decimal(body["equity"][-1])
+    assert body["change"]["direction"] == ("up" if last >= first else "down")
+    assert Decimal(body["change"]["amount"]) == (last - first).quantize(Decimal("0.01"))
+
+
+async def test_max_history_starts_at_account_creation(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    account_id = shared_sandbox.personas["maya"]
+    headers = auth_for(api, account_id)
+    body = await (await api.get("/api/portfolio/history?period=MAX", headers=headers)).json()
+    created = shared_sandbox.ledger.account(account_id).created_at
+    one_year = await (await api.get("/api/portfolio/history?period=1Y", headers=headers)).json()
+    assert body["timestamp"][0] < one_year["timestamp"][0]  # not capped at a year
+    assert abs(body["timestamp"][0] - created.timestamp()) < 5 * 86400
+
+
+async def test_unknown_period_lists_the_allowed_values(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    account_id = shared_sandbox.personas["maya"]
+    response = await api.get("/api/portfolio/history?period=2Y", headers=auth_for(api, account_id))
+    assert response.status == 400
+    body = await response.json()
+    assert body["error"]["details"]["allowed"] == ["1D", "1W", "1M", "3M", "6M", "YTD", "1Y", "MAX"]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+async def test_positions_match_the_ledger(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox, persona: str
+) -> None:
+    account_id = shared_sandbox.personas[persona]
+    response = await api.get("/api/portfolio/positions", headers=auth_for(api, account_id))
+    assert response.status == 200, await response.text()
+    body = await response.json()
+    ledger = {p.symbol: p for p in shared_sandbox.ledger.positions(account_id)}
+    assert {p["symbol"] for p in body["positions"]} == set(ledger)
+    for row in body["positions"]:
+        assert Decimal(row["qty"]) == ledger[row["symbol"]].qty
+        assert Decimal(row["cost_basis"]) == ledger[row["symbol"]].cost_basis.quantize(Decimal("0.01"))
+        assert row["name"]
+        assert row["sector"]
+        assert row["first_bought_at"] is not None
+    if body["positions"]:
+        assert abs(sum(r["weight_pct"] for r in body["positions"]) - 100) < 0.5
+
+
+async def test_pat_has_about_300_positions(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    account_id = shared_sandbox.personas["pat"]
+    body = await (await api.get("/api/portfolio/positions", headers=auth_for(api, account_id))).json()
+    assert len(body["positions"]) >= 250
+
+
+def _accounts(sandbox: Sandbox) -> list[UUID]:
+    return list(sandbox.personas.values())
