@@ -46,7 +46,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(session.routes)
     portfolio.setup(app)
     app.add_routes(activity.routes)
-    app.add_routes(assets.routes)
+    assets.setup(app)
     funds.setup(app)
     return app
 

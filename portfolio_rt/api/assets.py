@@ -6,6 +6,7 @@ import re
 
 from aiohttp import web
 
+from ..analytics.classification import load_sp500_rows
 from ..errors import BadRequest
 from ..keys import RUNTIME
 from .identity import identify
@@ -13,6 +14,7 @@ from .portfolio import CLASSIFIER, sector_label
 from .responses import json_response
 
 routes = web.RouteTableDef()
+INDUSTRIES = web.AppKey("industries", dict)
 _SYMBOL_OR_ID = re.compile(r"^[A-Za-z0-9.\-]{1,15}$|^[0-9a-fA-F-]{36}$")
 
 
@@ -38,7 +40,15 @@ async def asset(request: web.Request) -> web.Response:
             "tradable": a.tradable,
             "fractionable": a.fractionable,
             "sector": sector_label(classification),
-            "industry": classification.industry,
+            "industry": request.app[INDUSTRIES].get(a.symbol),
             "stale": fetched.stale,
         }
     )
+
+
+def setup(app: web.Application) -> None:
+    """GICS sub-industry by symbol, from the shipped S&P 500 table (Alpaca has none)."""
+    app[INDUSTRIES] = {
+        row["Symbol"].replace("-", "."): row["GICS Sub-Industry"] for row in load_sp500_rows()
+    }
+    app.add_routes(routes)

@@ -152,7 +152,9 @@ class AlpacaHttp:
         except aiohttp.ClientError as exc:
             self.breaker.record_failure()
             log.warning("broker.connection_error", path=path, error=type(exc).__name__)
-            raise _Retryable(BrokerUnavailable("Could not reach Alpaca.")) from None
+            raise _Retryable(
+                BrokerUnavailable("Could not reach Alpaca.", retry_after=1.0)
+            ) from None
 
         if status in RETRYABLE_STATUSES:
             if status >= 500:
@@ -224,7 +226,9 @@ def _upstream_error(status: int, raw: bytes, wait_s: float | None) -> ServiceErr
         log.error("broker.credentials_rejected")
         return BrokerError("The service's Alpaca credentials were rejected.")
     if status == 503:
-        return BrokerUnavailable("Alpaca is unavailable right now.", retry_after=wait_s)
+        return BrokerUnavailable(
+            "Alpaca is unavailable right now.", retry_after=wait_s if wait_s is not None else 1.0
+        )
     if status == 504:
         return BrokerTimeout("Alpaca did not answer in time.", retry_after=wait_s)
     if status >= 500:

@@ -96,7 +96,9 @@ async def test_positions_match_the_ledger(
     assert {p["symbol"] for p in body["positions"]} == set(ledger)
     for row in body["positions"]:
         assert Decimal(row["qty"]) == ledger[row["symbol"]].qty
-        assert Decimal(row["cost_basis"]) == ledger[row["symbol"]].cost_basis.quantize(Decimal("0.01"))
+        assert Decimal(row["cost_basis"]) == ledger[row["symbol"]].cost_basis.quantize(
+            Decimal("0.01")
+        )
         assert row["name"]
         assert row["sector"]
         assert row["first_bought_at"] is not None
@@ -108,7 +110,9 @@ async def test_pat_has_about_300_positions(
     api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
 ) -> None:
     account_id = shared_sandbox.personas["pat"]
-    body = await (await api.get("/api/portfolio/positions", headers=auth_for(api, account_id))).json()
+    body = await (
+        await api.get("/api/portfolio/positions", headers=auth_for(api, account_id))
+    ).json()
     assert len(body["positions"]) >= 250
 
 

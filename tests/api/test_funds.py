@@ -1,0 +1,173 @@
+"""Add funds: link a bank, deposit exactly once per Idempotency-Key, follow the transfer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from portfolio_rt.sandbox.world import Sandbox
+
+Auth = Callable[..., dict[str, str]]
+BANK = {
+    "owner_name": "Maya Lopez",
+    "account_type": "checking",
+    "account_number": "000123456789",
+    "routing_number": "121000358",
+    "nickname": "Everyday checking",
+}
+
+
+async def link(client: TestClient, headers: dict[str, str]) -> dict[str, object]:
+    response = await client.post("/api/funds/bank-accounts", json=BANK, headers=headers)
+    assert response.status == 201, await response.text()
+    return dict(await response.json())
+
+
+async def test_linked_bank_numbers_are_masked(
+    fresh_api: TestClient, auth_for: Auth, fresh_sandbox: Sandbox
+) -> None:
+    headers = auth_for(fresh_api, fresh_sandbox.personas["alex"])
+    bank = await link(fresh_api, headers)
+    assert bank["account_number"] == "••••6789"
+    assert "123456789" not in str(bank)
+    listed = await (await fresh_api.get("/api/funds/bank-accounts", headers=headers)).json()
+    assert bank["id"] in [b["id"] for b in listed["bank_accounts"]]
+    assert "000123456789" not in str(listed)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("routing_number", "121000359"),  # check digit wrong
+        ("routing_number", "12100035"),
+        ("account_number", "12ab"),
+        ("account_type", "brokerage"),
+        ("owner_name", ""),
+    ],
+)
+async def test_bad_bank_details_are_400(
+    fresh_api: TestClient, auth_for: Auth, fresh_sandbox: Sandbox, field: str, value: str
+) -> None:
+    headers = auth_for(fresh_api, fresh_sandbox.personas["alex"])
+    response = await fresh_api.post(
+        "/api/funds/bank-accounts", json=BANK | {field: value}, headers=headers
+    )
+    assert response.status == 400
+    assert (await response.json())["error"]["details"]["field"] == field
+
+
+async def test_deposit_retry_with_same_key_moves_money_once(
+    fresh_api: TestClient, auth_for: Auth, fresh_sandbox: Sandbox
+) -> None:
+    account = fresh_sandbox.personas["maya"]
+    headers = auth_for(fresh_api, account)
+    bank = await link(fresh_api, headers)
+    body = {"amount": "250.00", "relationship_id": bank["id"]}
+    keyed = headers | {"Idempotency-Key": "deposit-attempt-0001"}
+    before = len(fresh_sandbox.ledger.transfers(account))
+    responses = await asyncio.gather(
+        *[fresh_api.post("/api/funds/deposits", json=body, headers=keyed) for _ in range(5)]
+    )
+    statuses = sorted(r.status for r in responses)
+    assert statuses.count(201) >= 1
+    assert set(statuses) <= {201, 409}
+    again = await fresh_api.post("/api/funds/deposits", json=body, headers=keyed)
+    assert again.status == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    first = await next(r for r in responses if r.status == 201).json()
+    assert (await again.json())["id"] == first["id"]
+    assert len(fresh_sandbox.ledger.transfers(account)) == before + 1
+
+
+async def test_same_key_different_body_is_422(
+    fresh_api: TestClient, auth_for: Auth, fresh_sandbox: Sandbox
+) -> None:
+    headers = auth_for(fresh_api, fresh_sandbox.personas["maya"])
+    bank = await link(fresh_api, headers)
+    keyed = headers | {"Idempotency-Key": "deposit-attempt-0002"}
+    ok = await fresh_api.post(
+        "/api/funds/deposits",
+        json={"amount": "10.00", "relationship_id": bank["id"]},
+        headers=keyed,
+    )
+    assert ok.status == 201
+    changed = await fresh_api.post(
+        "/api/funds/deposits",
+        json={"amount": "99.00", "relationship_id": bank["id"]},
+        headers=keyed,
+    )
+    assert changed.status == 422
+
+
+@pytest.mark.parametrize(
+    "amount", ["0", "-5.00", "10.001", "abc", "50000.01", "NaN", "Infinity", 12.5, True, None]
+)
+async def test_bad_amounts_are_400_and_move_nothing(
+    fresh_api: TestClient, auth_for: Auth, fresh_sandbox: Sandbox, amount: object
+) -> None:
+    account = fresh_sandbox.personas["maya"]
+    headers = auth_for(fresh_api, account) | {"Idempotency-Key": "deposit-attempt-0003"}
+    before = len(fresh_sandbox.ledger.transfers(account))
+    response = await fresh_api.post(
+        "/api/funds/deposits",
+        json={"amount": amount, "relationship_id": "15ef9978-cb1e-4872-9565-bd0a720b8b76"},
+        headers=headers,
+    )
+    assert response.status == 400
+    assert len(fresh_sandbox.ledger.transfers(account)) == before
+
+
+async def test_deposit_requires_an_idempotency_key(
+    fresh_api: TestClient, auth_for: Auth, fresh_sandbox: Sandbox
+) -> None:
+    headers = auth_for(fresh_api, fresh_sandbox.personas["maya"])
+    response = await fresh_api.post(
+        "/api/funds/deposits",
+        json={"amount": "10.00", "relationship_id": "15ef9978-cb1e-4872-9565-bd0a720b8b76"},
+        headers=headers,
+    )
+    assert response.status == 400
+    assert "Idempotency-Key" in (await response.json())["error"]["message"]
+
+
+async def test_deposit_to_unknown_bank_is_refused_without_money_moving(
+    fresh_api: TestClient, auth_for: Auth, fresh_sandbox: Sandbox
+) -> None:
+    account = fresh_sandbox.personas["maya"]
+    headers = auth_for(fresh_api, account) | {"Idempotency-Key": "deposit-attempt-0004"}
+    before = len(fresh_sandbox.ledger.transfers(account))
+    response = await fresh_api.post(
+        "/api/funds/deposits",
+        json={"amount": "10.00", "relationship_id": "15ef9978-cb1e-4872-9565-bd0a720b8b76"},
+        headers=headers,
+    )
+    assert 400 <= response.status < 500
+    assert len(fresh_sandbox.ledger.transfers(account)) == before
+
+
+async def test_completed_deposit_shows_in_transfers_and_cash(
+    fresh_api: TestClient, auth_for: Auth, fresh_sandbox: Sandbox
+) -> None:
+    account = fresh_sandbox.personas["alex"]
+    headers = auth_for(fresh_api, account)
+    bank = await link(fresh_api, headers)
+    cash_before = fresh_sandbox.ledger.balances(account).cash
+    response = await fresh_api.post(
+        "/api/funds/deposits",
+        json={"amount": "125.50", "relationship_id": bank["id"]},
+        headers=headers | {"Idempotency-Key": "deposit-attempt-0005"},
+    )
+    transfer = await response.json()
+    assert transfer["status"] in {"QUEUED", "SENT_TO_CLEARING", "APPROVED", "PENDING"}
+    for _ in range(60):
+        listed = await (await fresh_api.get("/api/funds/transfers", headers=headers)).json()
+        mine = next(t for t in listed["transfers"] if t["id"] == transfer["id"])
+        if mine["status"] == "COMPLETE":
+            break
+        await asyncio.sleep(0.2)
+    assert mine["status"] == "COMPLETE"
+    assert fresh_sandbox.ledger.balances(account).cash == cash_before + Decimal("125.50")
