@@ -9,7 +9,7 @@ from dataclasses import replace
 import structlog
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 
-from .api import activity, assets, funds, health, portfolio, session
+from .api import activity, assets, funds, health, openapi, portfolio, session
 from .api.middleware import request_context
 from .auth import LoginThrottle, TokenService, UserDirectory
 from .broker.cache import ReadCache
@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(activity.routes)
     assets.setup(app)
     funds.setup(app)
+    app.add_routes(openapi.routes)
     return app
 
 
