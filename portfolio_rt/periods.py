@@ -60,10 +60,10 @@ def history_query(
         start = datetime.combine(local.date().replace(month=1, day=1), time(), NEW_YORK)
     else:  # MAX: since the account was opened
         start = account_created_at.astimezone(NEW_YORK)
+    # No `end`: Alpaca defaults it to now, and a fixed query can be cached and shared.
     return HistoryQuery(
         timeframe="1D",
         start=start,
-        end=now.astimezone(NEW_YORK),
         intraday_reporting=reporting,
         pnl_reset="no_reset",
     )

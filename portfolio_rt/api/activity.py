@@ -15,7 +15,7 @@ from ..errors import BadRequest
 from ..keys import RUNTIME
 from .cursors import decode_cursor, encode_cursor
 from .identity import identify
-from .responses import json_response
+from .views import VIEWS, stamp_of
 
 routes = web.RouteTableDef()
 
@@ -108,7 +108,7 @@ def order_json(order: Order) -> dict[str, Any]:
 
 
 @routes.get("/api/portfolio/orders")
-async def orders(request: web.Request) -> web.Response:
+async def orders(request: web.Request) -> web.StreamResponse:
     """Orders newest first. The cursor remembers the last page's oldest submission time and
     the ids already returned at that instant, so ties are neither skipped nor repeated."""
     identity = identify(request)
@@ -137,21 +137,25 @@ async def orders(request: web.Request) -> web.Response:
         symbols=symbols,
     )
     fetched = await request.app[RUNTIME].gateway.orders(identity.account_id, query)
-    page = [o for o in fetched.value if str(o.id) not in seen][:limit]
-    next_cursor = None
-    if len(page) == limit:
-        last = page[-1].submitted_at
-        tied = {str(o.id) for o in page if o.submitted_at == last}
-        if cursor is not None and datetime.fromisoformat(cursor["t"]) == last:
-            tied |= seen
-        next_cursor = encode_cursor({"k": "orders", "t": last.isoformat(), "ids": sorted(tied)})
-    return json_response(
-        {
+
+    def build() -> dict[str, Any]:
+        page = [o for o in fetched.value if str(o.id) not in seen][:limit]
+        next_cursor = None
+        if len(page) == limit:
+            last = page[-1].submitted_at
+            tied = {str(o.id) for o in page if o.submitted_at == last}
+            if cursor is not None and datetime.fromisoformat(cursor["t"]) == last:
+                tied |= seen
+            state = {"k": "orders", "t": last.isoformat(), "ids": sorted(tied)}
+            next_cursor = encode_cursor(state)
+        return {
             "orders": [order_json(o) for o in page],
             "next_cursor": next_cursor,
             "stale": fetched.stale,
         }
-    )
+
+    key = ("orders", identity.account_id, query, frozenset(seen))
+    return request.app[VIEWS].render(key, stamp_of(fetched), build)
 
 
 def activity_json(activity: TradeActivity | NonTradeActivity) -> dict[str, Any]:
@@ -189,7 +193,7 @@ def activity_json(activity: TradeActivity | NonTradeActivity) -> dict[str, Any]:
 
 
 @routes.get("/api/portfolio/activities")
-async def activities(request: web.Request) -> web.Response:
+async def activities(request: web.Request) -> web.StreamResponse:
     identity = identify(request)
     raw_types = request.query.get("types", "")
     names = [t.strip().lower() for t in raw_types.split(",") if t.strip()] or list(ACTIVITY_TYPES)
@@ -213,14 +217,15 @@ async def activities(request: web.Request) -> web.Response:
         until=until.date() if until else None,
     )
     fetched = await request.app[RUNTIME].gateway.activities(identity.account_id, query)
-    page = fetched.value
-    next_cursor = (
-        encode_cursor({"k": "activities", "id": page[-1].id}) if len(page) == limit else None
-    )
-    return json_response(
-        {
+
+    def build() -> dict[str, Any]:
+        page = fetched.value
+        last = page[-1].id if len(page) == limit else None
+        return {
             "activities": [activity_json(a) for a in page],
-            "next_cursor": next_cursor,
+            "next_cursor": encode_cursor({"k": "activities", "id": last}) if last else None,
             "stale": fetched.stale,
         }
-    )
+
+    key = ("activities", identity.account_id, query)
+    return request.app[VIEWS].render(key, stamp_of(fetched), build)

@@ -13,6 +13,7 @@ from aiohttp import web
 from .. import __version__
 from ..periods import PERIODS
 from .activity import ACTIVITY_TYPES, ORDER_STATUSES, SIDES
+from .identity import identify
 from .responses import json_response
 
 routes = web.RouteTableDef()
@@ -492,4 +493,5 @@ def build_openapi() -> dict[str, Any]:
 
 @routes.get("/api/openapi.json")
 async def openapi(request: web.Request) -> web.Response:
+    identify(request)  # every /api route but login needs credentials, this one too
     return json_response(build_openapi())

@@ -32,6 +32,7 @@ from ..valuation import (
 )
 from .identity import identify
 from .responses import json_response
+from .views import VIEWS, ViewCache, stamp_of
 
 routes = web.RouteTableDef()
 
@@ -94,7 +95,7 @@ async def summary(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/portfolio/history")
-async def history(request: web.Request) -> web.Response:
+async def history(request: web.Request) -> web.StreamResponse:
     identity = identify(request)
     period = parse_period(request.query.get("period"))
     gateway = request.app[RUNTIME].gateway
@@ -110,10 +111,11 @@ async def history(request: web.Request) -> web.Response:
         period, account_created_at=created_at, crypto_only=crypto_only, now=_now()
     )
     fetched = await gateway.portfolio_history(identity.account_id, query)
-    data = fetched.value
-    equity = [_d(v) for v in data.equity]
-    return json_response(
-        {
+
+    def build() -> dict[str, object]:
+        data = fetched.value
+        equity = [_d(v) for v in data.equity]
+        return {
             "period": period,
             "timeframe": data.timeframe,
             "base_value": money(_d(data.base_value)) if data.base_value is not None else None,
@@ -127,11 +129,13 @@ async def history(request: web.Request) -> web.Response:
             "as_of": _now(),
             "stale": fetched.stale or account.stale or positions.stale,
         }
-    )
+
+    key = ("history", identity.account_id, period)
+    return request.app[VIEWS].render(key, stamp_of(account, positions, fetched), build)
 
 
 @routes.get("/api/portfolio/positions")
-async def positions(request: web.Request) -> web.Response:
+async def positions(request: web.Request) -> web.StreamResponse:
     identity = identify(request)
     gateway = request.app[RUNTIME].gateway
     held, account, assets, fills = await asyncio.gather(
@@ -140,28 +144,31 @@ async def positions(request: web.Request) -> web.Response:
         gateway.assets(),
         gateway.all_activities(identity.account_id, ("FILL",)),
     )
-    opened = first_bought_at(
-        Fill(at=a.transaction_time, symbol=a.symbol, side=str(a.side.value), qty=_d(a.qty))
-        for a in fills.value
-        if isinstance(a, TradeActivity)
-    )
     classifier = request.app[CLASSIFIER]
-    values = [_d(p.market_value) for p in held.value]
-    weights = weights_pct(values)
-    rows = [
-        _position_row(p, weight, assets.value, opened, classifier)
-        for p, weight in zip(held.value, weights, strict=True)
-    ]
-    rows.sort(key=lambda r: Decimal(str(r["market_value"])), reverse=True)
-    return json_response(
-        {
+
+    def build() -> dict[str, object]:
+        opened = first_bought_at(
+            Fill(at=a.transaction_time, symbol=a.symbol, side=str(a.side.value), qty=_d(a.qty))
+            for a in fills.value
+            if isinstance(a, TradeActivity)
+        )
+        values = [_d(p.market_value) for p in held.value]
+        weights = weights_pct(values)
+        rows = [
+            _position_row(p, weight, assets.value, opened, classifier)
+            for p, weight in zip(held.value, weights, strict=True)
+        ]
+        rows.sort(key=lambda r: Decimal(str(r["market_value"])), reverse=True)
+        return {
             "positions": rows,
             "total_market_value": money(sum(values, ZERO)),
             "cash": money(_d(account.value.cash)),
             "as_of": _now(),
             "stale": held.stale or account.stale or assets.stale or fills.stale,
         }
-    )
+
+    key = ("positions", identity.account_id)
+    return request.app[VIEWS].render(key, stamp_of(held, account, assets, fills), build)
 
 
 def _position_row(
@@ -202,4 +209,5 @@ def sector_label(c: Classification) -> str:
 
 def setup(app: web.Application) -> None:
     app[CLASSIFIER] = Classifier.default()
+    app[VIEWS] = ViewCache()
     app.add_routes(routes)

@@ -32,8 +32,9 @@ def test_document_is_valid_openapi_31() -> None:
     assert DOCUMENT["openapi"].startswith("3.1")
 
 
-async def test_document_is_served_and_covers_every_route(api) -> None:  # type: ignore[no-untyped-def]
-    served = await (await api.get("/api/openapi.json")).json()
+async def test_document_is_served_and_covers_every_route(api, auth_for, shared_sandbox) -> None:  # type: ignore[no-untyped-def]
+    headers = auth_for(api, shared_sandbox.personas["maya"])
+    served = await (await api.get("/api/openapi.json", headers=headers)).json()
     assert served == DOCUMENT
     documented = {(m.upper(), p) for p, ops in DOCUMENT["paths"].items() for m in ops}
     for route in api.app.router.routes():
