@@ -1,0 +1,1229 @@
+"""The sandbox's brokerage ledger: accounts, banks, transfers, orders, positions and activities.
+
+Each account is event-sourced (deposits, withdrawals, fills and dividends in time order), so the
+balances at any instant and the portfolio history are replays of the same events and always agree.
+Every request is validated completely before anything changes: a `LedgerError` leaves the ledger
+as it was. Time-driven work (transfers clearing, orders filling at the open, dividends) happens in
+`advance`, which every read calls with the current time; `at=` lets the persona replay write
+history in the past.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+from uuid import UUID, uuid5
+from zoneinfo import ZoneInfo
+
+from .book import Book, Holding, MoneyEvent
+from .history import HistoryRequest, build_history
+from .records import (
+    CENT,
+    QTY_STEP,
+    ZERO,
+    AccountRecord,
+    ActivityRecord,
+    Balances,
+    BankRecord,
+    LedgerError,
+    OrderRecord,
+    PortfolioHistory,
+    PositionView,
+    TransferRecord,
+    forbidden,
+    not_found,
+    unprocessable,
+)
+
+if TYPE_CHECKING:
+    from .calendar import MarketClock
+    from .market import Dividend, Market
+    from .universe import Instrument
+
+__all__ = [
+    "AccountRecord",
+    "ActivityRecord",
+    "Balances",
+    "BankRecord",
+    "Ledger",
+    "LedgerError",
+    "OrderRecord",
+    "PortfolioHistory",
+    "PositionView",
+    "Replay",
+    "TransferRecord",
+]
+
+LEDGER_NAMESPACE = UUID("3b8e5d7a-2f64-4c1e-8a9b-5d0c7e4f1a26")
+NY = ZoneInfo("America/New_York")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+OPEN_ORDER_STATUSES = frozenset({"new", "accepted", "partially_filled", "pending_new"})
+CLOSED_ORDER_STATUSES = frozenset({"filled", "canceled", "expired", "rejected"})
+ORDER_TYPES = frozenset({"market", "limit"})
+TIMES_IN_FORCE = frozenset({"day", "gtc", "ioc", "fok"})
+ACTIVITY_TYPES = frozenset({"FILL", "CSD", "CSW", "DIV"})
+SDK_ACTIVITY_TYPES = frozenset(
+    [
+        "FILL",
+        "ACATC",
+        "ACATS",
+        "CFEE",
+        "CIL",
+        "CSD",
+        "CSW",
+        "DIV",
+        "DIVCGL",
+        "DIVCGS",
+        "DIVNRA",
+        "DIVROC",
+        "DIVTXEX",
+        "DIVWH",
+        "EXTRD",
+        "FEE",
+        "FXTRD",
+        "INT",
+        "INTPNL",
+        "JNLC",
+        "JNLS",
+        "MA",
+        "MEM",
+        "NC",
+        "OCT",
+        "OPASN",
+        "OPCSH",
+        "OPEXC",
+        "OPEXP",
+        "OPTRD",
+        "PTC",
+        "REORG",
+        "SPIN",
+        "SPLIT",
+        "SWP",
+        "VOF",
+        "WH",
+    ]
+)
+MAX_TRANSFER = Decimal(50_000)
+MAX_NUMBER = Decimal(10) ** 12  # beyond any real order; keeps Decimal arithmetic exact
+MIN_NOTIONAL = Decimal(1)
+TRANSFER_EXPIRY = timedelta(days=7)
+DIVIDEND_LOOKAHEAD = timedelta(days=200)
+
+# Replays a lazily materialised account into the ledger (see `Ledger.register_lazy_account`).
+Replay = Callable[["Ledger", UUID], None]
+
+
+@dataclass(order=True, slots=True)
+class _Due:
+    """A piece of time-driven work, ordered by when it is due (then by insertion)."""
+
+    due: datetime
+    seq: int
+    kind: str = field(compare=False)
+    account_id: UUID = field(compare=False)
+    payload: object = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _DividendPayment:
+    symbol: str
+    qty: Decimal
+    per_share: Decimal
+    amount: Decimal
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(CENT)
+
+
+def _activity_id(ms: int, account_id: UUID, seq: int) -> str:
+    """`YYYYMMDDhhmmssSSS::<uuid>` for epoch millisecond `ms`; ids sort as the activities do."""
+    stamp = (EPOCH + timedelta(milliseconds=ms)).strftime("%Y%m%d%H%M%S")
+    return f"{stamp}{ms % 1000:03d}::{uuid5(account_id, f'activity:{seq}')}"
+
+
+def plain(value: Decimal) -> Decimal:
+    """`value` without trailing zeros and never in exponent form (`10`, not `1E+1`)."""
+    out = value.normalize()
+    return out.quantize(Decimal(1)) if out == out.to_integral_value() else out
+
+
+def _ny(d: date, at: time) -> datetime:
+    return datetime.combine(d, at, NY).astimezone(UTC)
+
+
+def _decimal(value: Decimal | float | int | str | None, name: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        out = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise unprocessable(f"{name} must be a number") from None
+    if not out.is_finite():
+        raise unprocessable(f"{name} must be a number")
+    if abs(out) >= MAX_NUMBER:
+        raise unprocessable(f"{name} is too large")
+    return out
+
+
+class Ledger:
+    """All accounts of one sandbox; routes read its records and call its methods."""
+
+    def __init__(
+        self,
+        market: Market,
+        clock: MarketClock,
+        *,
+        now: Callable[[], datetime],
+        transfer_delay: timedelta,
+    ) -> None:
+        self.market = market
+        self.clock = clock
+        self.universe = market.universe
+        self._now = now
+        self.transfer_delay = transfer_delay
+        self._accounts: dict[UUID, AccountRecord] = {}
+        self._books: dict[UUID, Book] = {}
+        self._lazy: dict[UUID, Replay] = {}
+        self._due: list[_Due] = []
+        self._due_seq = 0
+        self._open_limits: dict[UUID, OrderRecord] = {}
+        self._dividends: dict[str, list[Dividend]] = {}
+        self._dividends_fetched: date | None = None
+        self._awaiting_ex: dict[str, dict[UUID, date]] = {}
+        self._awaiting_checked: date | None = None
+        self._all_activities: list[ActivityRecord] = []
+        self._all_sorted = True
+
+    def now(self) -> datetime:
+        """The ledger's current time (the injected clock)."""
+        return self._now()
+
+    # ------------------------------------------------------------------ accounts
+
+    def create_account(
+        self,
+        *,
+        given_name: str,
+        family_name: str,
+        email: str,
+        created_at: datetime | None = None,
+        persona: str | None = None,
+        account_id: UUID | None = None,
+        phone: str = "555-0100",
+        street: str = "20 N San Mateo Dr",
+        city: str = "San Mateo",
+        state: str = "CA",
+        postal_code: str = "94401",
+        date_of_birth: date = date(1995, 1, 1),
+        account_number: str | None = None,
+        replay: Replay | None = None,
+    ) -> AccountRecord:
+        """Open an ACTIVE account; with `replay` its history is built on first use (load tests)."""
+        created = created_at or self._now()
+        new_id = account_id or uuid5(LEDGER_NAMESPACE, f"account:{email}:{created.isoformat()}")
+        if new_id in self._accounts:
+            raise LedgerError(409, 40910000, "account already exists")
+        if not given_name or not family_name or not email:
+            raise unprocessable("given_name, family_name and email are required")
+        record = AccountRecord(
+            id=new_id,
+            account_number=account_number or f"9{new_id.int % 10**8:08d}",
+            status="ACTIVE",
+            created_at=created,
+            given_name=given_name,
+            family_name=family_name,
+            email=email,
+            phone=phone,
+            street=street,
+            city=city,
+            state=state,
+            postal_code=postal_code,
+            date_of_birth=date_of_birth,
+            persona=persona,
+        )
+        self._accounts[new_id] = record
+        if replay is None:
+            self._books[new_id] = Book(record)
+        else:
+            self._lazy[new_id] = replay
+        return record
+
+    def accounts(self) -> list[AccountRecord]:
+        """Every account, oldest registration first."""
+        return list(self._accounts.values())
+
+    def account(self, account_id: UUID) -> AccountRecord:
+        """One account's record; 404 when unknown."""
+        record = self._accounts.get(account_id)
+        if record is None:
+            raise not_found("account")
+        return record
+
+    def _book(self, account_id: UUID) -> Book:
+        book = self._books.get(account_id)
+        if book is not None:
+            return book
+        if account_id not in self._accounts:
+            raise not_found("account")
+        replay = self._lazy.pop(account_id)
+        book = self._books[account_id] = Book(self._accounts[account_id])
+        replay(self, account_id)
+        return book
+
+    # ------------------------------------------------------------------ time
+
+    def advance(self, t: datetime | None = None) -> None:
+        """Do everything due by `t`: clear transfers, fill orders, pay dividends, expire orders."""
+        t = t or self._now()
+        if self._awaiting_ex:
+            self._recheck_dividends()
+        while self._due and self._due[0].due <= t:
+            item = heapq.heappop(self._due)
+            self._run_due(item)
+        if self._open_limits:
+            self._check_limits(t)
+
+    def _schedule(self, due: datetime, kind: str, account_id: UUID, payload: object) -> None:
+        self._due_seq += 1
+        heapq.heappush(self._due, _Due(due, self._due_seq, kind, account_id, payload))
+
+    def _run_due(self, item: _Due) -> None:
+        book = self._books[item.account_id]
+        # Work falls due after the account's last event by construction; never let it go back.
+        at = item.due if book.last_at is None else max(item.due, book.last_at)
+        if item.kind == "bank_approved":
+            assert isinstance(item.payload, BankRecord)
+            if item.payload.status == "QUEUED":
+                item.payload.status = "APPROVED"
+                item.payload.updated_at = at
+        elif item.kind == "transfer_sent":
+            assert isinstance(item.payload, TransferRecord)
+            if item.payload.status == "QUEUED":
+                item.payload.status = "SENT_TO_CLEARING"
+                item.payload.updated_at = at
+        elif item.kind == "transfer_complete":
+            assert isinstance(item.payload, TransferRecord)
+            self._complete_transfer(book, item.payload, at)
+        elif item.kind == "market_open":
+            assert isinstance(item.payload, OrderRecord)
+            order = item.payload
+            if order.status in OPEN_ORDER_STATUSES:
+                self._fill(book, order, self.market.price_at(order.symbol, at), at)
+        elif item.kind == "expire":
+            assert isinstance(item.payload, OrderRecord)
+            order = item.payload
+            if order.status in OPEN_ORDER_STATUSES:
+                order.status = "expired"
+                order.expired_at = order.updated_at = at
+                self._open_limits.pop(order.id, None)
+                book.open_orders.pop(order.id, None)
+        elif item.kind == "ex_dividend":
+            assert isinstance(item.payload, str)
+            self._ex_dividend(book, item.payload, at)
+        elif item.kind == "pay_dividend":
+            assert isinstance(item.payload, _DividendPayment)
+            self._pay_dividend(book, item.payload, at)
+
+    def _touch(self, book: Book, at: datetime) -> None:
+        if book.last_at is not None and at < book.last_at:
+            raise ValueError("account events must be written in time order")
+        book.last_at = at
+
+    # ------------------------------------------------------------------ banks and transfers
+
+    def link_bank(
+        self,
+        account_id: UUID,
+        *,
+        owner_name: str,
+        bank_account_type: str,
+        account_number: str,
+        routing_number: str,
+        nickname: str | None = None,
+        at: datetime | None = None,
+    ) -> BankRecord:
+        """Link an ACH relationship; it starts QUEUED and is APPROVED shortly after."""
+        book = self._book(account_id)
+        at = at or self._now()
+        self.advance(at)
+        if not owner_name:
+            raise unprocessable("account_owner_name is required")
+        if bank_account_type not in ("CHECKING", "SAVINGS"):
+            raise unprocessable("bank_account_type must be CHECKING or SAVINGS")
+        if not account_number or not account_number.isalnum() or len(account_number) > 17:
+            raise unprocessable("invalid bank_account_number")
+        if len(routing_number) != 9 or not routing_number.isdigit():
+            raise unprocessable("invalid bank_routing_number")
+        index = len(book.banks) + sum(1 for _ in book.transfers)
+        bank = BankRecord(
+            id=uuid5(account_id, f"bank:{index}:{at.isoformat()}"),
+            account_id=account_id,
+            created_at=at,
+            updated_at=at,
+            status="QUEUED",
+            owner_name=owner_name,
+            bank_account_type=bank_account_type,
+            account_number=account_number,
+            routing_number=routing_number,
+            nickname=nickname,
+        )
+        book.banks.append(bank)
+        self._schedule(
+            at + min(self.transfer_delay, timedelta(minutes=1)) / 2,
+            "bank_approved",
+            account_id,
+            bank,
+        )
+        return bank
+
+    def banks(self, account_id: UUID, statuses: set[str] | None = None) -> list[BankRecord]:
+        """The account's ACH relationships, optionally only those in `statuses`."""
+        book = self._book(account_id)
+        self.advance()
+        return [b for b in book.banks if statuses is None or b.status in statuses]
+
+    def delete_bank(self, account_id: UUID, relationship_id: UUID) -> None:
+        """Remove an ACH relationship; transfers already made through it stay."""
+        book = self._book(account_id)
+        self.advance()
+        for i, bank in enumerate(book.banks):
+            if bank.id == relationship_id:
+                del book.banks[i]
+                return
+        raise not_found("ach relationship")
+
+    def create_transfer(
+        self,
+        account_id: UUID,
+        *,
+        relationship_id: UUID,
+        amount: Decimal | float | str,
+        direction: str,
+        at: datetime | None = None,
+        completes_at: datetime | None = None,
+    ) -> TransferRecord:
+        """Queue an ACH transfer; it clears after `transfer_delay` and only then moves cash.
+
+        `completes_at` overrides the delay for seeded fixtures (a deposit still in flight).
+        """
+        book = self._book(account_id)
+        at = at or self._now()
+        self.advance(at)
+        value = _decimal(amount, "amount")
+        if value is None:
+            raise unprocessable("amount is required")
+        if value <= 0:
+            raise unprocessable("amount must be greater than 0")
+        if value != value.quantize(CENT):
+            raise unprocessable("amount must have at most 2 decimal places")
+        if value > MAX_TRANSFER:
+            raise forbidden(f"amount exceeds the transfer limit of {MAX_TRANSFER}")
+        if direction not in ("INCOMING", "OUTGOING"):
+            raise unprocessable("direction must be INCOMING or OUTGOING")
+        if not any(b.id == relationship_id for b in book.banks):
+            raise unprocessable("relationship_id does not match an ACH relationship")
+        if direction == "OUTGOING" and value > self._available_cash(book, at):
+            raise forbidden("insufficient funds for the withdrawal")
+        self._touch(book, at)
+        completes = completes_at if completes_at is not None else at + self.transfer_delay
+        completes = max(completes, at)
+        transfer = TransferRecord(
+            id=uuid5(account_id, f"transfer:{len(book.transfers)}"),
+            account_id=account_id,
+            relationship_id=relationship_id,
+            amount=value,
+            direction=direction,
+            status="QUEUED",
+            created_at=at,
+            updated_at=at,
+            expires_at=at + TRANSFER_EXPIRY,
+            completes_at=completes,
+        )
+        book.transfers.append(transfer)
+        self._schedule(at + (completes - at) / 2, "transfer_sent", account_id, transfer)
+        self._schedule(completes, "transfer_complete", account_id, transfer)
+        return transfer
+
+    def transfers(self, account_id: UUID, direction: str | None = None) -> list[TransferRecord]:
+        """The account's transfers, newest first."""
+        book = self._book(account_id)
+        self.advance()
+        if direction is not None and direction not in ("INCOMING", "OUTGOING"):
+            raise unprocessable("direction must be INCOMING or OUTGOING")
+        found = [t for t in book.transfers if direction is None or t.direction == direction]
+        return sorted(found, key=lambda t: t.created_at, reverse=True)
+
+    def cancel_transfer(self, account_id: UUID, transfer_id: UUID) -> None:
+        """Cancel a transfer that has not been sent to clearing yet."""
+        book = self._book(account_id)
+        now = self._now()
+        self.advance(now)
+        for transfer in book.transfers:
+            if transfer.id == transfer_id:
+                if transfer.status != "QUEUED":
+                    raise unprocessable(f"transfer is {transfer.status} and cannot be canceled")
+                transfer.status = "CANCELED"
+                transfer.updated_at = now
+                return
+        raise not_found("transfer")
+
+    def _complete_transfer(self, book: Book, transfer: TransferRecord, at: datetime) -> None:
+        if transfer.status not in ("QUEUED", "SENT_TO_CLEARING"):
+            return
+        self._touch(book, at)
+        transfer.status = "COMPLETE"
+        transfer.updated_at = at
+        incoming = transfer.direction == "INCOMING"
+        delta = transfer.amount if incoming else -transfer.amount
+        book.cash += delta
+        kind = "CSD" if incoming else "CSW"
+        book.add_event(MoneyEvent(at, delta, flow=kind))
+        self._add_activity(
+            book,
+            at,
+            kind,
+            net_amount=delta,
+            description="ACH deposit" if incoming else "ACH withdrawal",
+        )
+
+    # ------------------------------------------------------------------ orders
+
+    def submit_order(
+        self,
+        account_id: UUID,
+        *,
+        symbol: str,
+        side: str,
+        type: str,
+        time_in_force: str,
+        qty: Decimal | float | str | None = None,
+        notional: Decimal | float | str | None = None,
+        limit_price: Decimal | float | str | None = None,
+        client_order_id: str | None = None,
+        at: datetime | None = None,
+    ) -> OrderRecord:
+        """Validate and accept an order; a market order fills at once when its market is open."""
+        book = self._book(account_id)
+        at = at or self._now()
+        self.advance(at)
+        inst = self._instrument(symbol)
+        order_qty, order_notional, order_limit = self._validate_order(
+            book, inst, side, type, time_in_force, qty, notional, limit_price, client_order_id
+        )
+        is_open = self.clock.is_open(inst.asset_class, at)
+        price = self.market.price_at(inst.symbol, at)
+        self._check_affordable(book, inst, side, order_qty, order_notional, order_limit, price, at)
+        self._touch(book, at)
+        order_id = uuid5(account_id, f"order:{len(book.orders)}:{at.isoformat()}")
+        order = OrderRecord(
+            id=order_id,
+            client_order_id=client_order_id or str(uuid5(order_id, "client")),
+            account_id=account_id,
+            symbol=inst.symbol,
+            asset_id=inst.asset_id,
+            asset_class=inst.asset_class,
+            side=side,
+            type=type,
+            time_in_force=time_in_force,
+            qty=order_qty,
+            notional=order_notional,
+            limit_price=order_limit,
+            status="new" if is_open else "accepted",
+            created_at=at,
+            submitted_at=at,
+            updated_at=at,
+            filled_at=None,
+            canceled_at=None,
+            filled_qty=ZERO,
+            filled_avg_price=None,
+            commission=ZERO,
+        )
+        book.orders.append(order)
+        book.orders_by_id[order.id] = order
+        book.orders_by_client_id[order.client_order_id] = order
+        book.open_orders[order.id] = order
+        crosses = order_limit is None or (
+            price <= order_limit if side == "buy" else price >= order_limit
+        )
+        if is_open and crosses:
+            self._fill(book, order, price, at)
+        elif time_in_force in ("ioc", "fok"):
+            self._cancel(book, order, at)
+        elif type == "market":
+            _, next_open, _ = self.clock.clock(at)
+            self._schedule(next_open, "market_open", account_id, order)
+        else:
+            self._open_limits[order.id] = order
+            self._schedule_expiry(order, at)
+        return order
+
+    def _instrument(self, symbol: str) -> Instrument:
+        inst = self.universe.get(symbol) if symbol else None
+        if inst is None and symbol.upper().endswith("USD") and "/" not in symbol:
+            inst = self.universe.get(f"{symbol[:-3]}/USD")
+        if inst is None:
+            raise unprocessable(f'asset "{symbol}" not found')
+        return inst
+
+    def _validate_order(
+        self,
+        book: Book,
+        inst: Instrument,
+        side: str,
+        type_: str,
+        time_in_force: str,
+        qty: Decimal | float | str | None,
+        notional: Decimal | float | str | None,
+        limit_price: Decimal | float | str | None,
+        client_order_id: str | None,
+    ) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+        if side not in ("buy", "sell"):
+            raise unprocessable("side must be buy or sell")
+        if type_ not in ORDER_TYPES:
+            raise unprocessable(f"order type {type_!r} is not supported; use market or limit")
+        if time_in_force not in TIMES_IN_FORCE:
+            raise unprocessable(f"time_in_force {time_in_force!r} is not supported")
+        order_qty = _decimal(qty, "qty")
+        order_notional = _decimal(notional, "notional")
+        order_limit = _decimal(limit_price, "limit_price")
+        if (order_qty is None) == (order_notional is None):
+            raise unprocessable("exactly one of qty or notional is required")
+        if order_qty is not None:
+            if order_qty <= 0:
+                raise unprocessable("qty must be > 0")
+            if order_qty != order_qty.quantize(QTY_STEP):
+                raise unprocessable("qty must have at most 9 decimal places")
+            order_qty = plain(order_qty)
+            if order_qty != order_qty.to_integral_value() and not inst.fractionable:
+                raise unprocessable(f"fractional orders are not supported for {inst.symbol}")
+        if order_notional is not None:
+            if type_ != "market":
+                raise unprocessable("notional orders must be market orders")
+            if not inst.fractionable:
+                raise unprocessable(f"notional orders are not supported for {inst.symbol}")
+            if order_notional < MIN_NOTIONAL:
+                raise unprocessable("notional must be at least 1")
+            if order_notional != order_notional.quantize(CENT):
+                raise unprocessable("notional must have at most 2 decimal places")
+        if type_ == "limit":
+            if order_limit is None or order_limit <= 0:
+                raise unprocessable("limit_price is required and must be > 0 for limit orders")
+            if order_limit != order_limit.quantize(Decimal("0.0001")):
+                raise unprocessable("limit_price must have at most 4 decimal places")
+        elif order_limit is not None:
+            raise unprocessable("limit_price is only allowed for limit orders")
+        if client_order_id is not None:
+            if not client_order_id or len(client_order_id) > 128:
+                raise unprocessable("client_order_id must be 1 to 128 characters")
+            if client_order_id in book.orders_by_client_id:
+                raise unprocessable("client_order_id must be unique")
+        return order_qty, order_notional, order_limit
+
+    def _check_affordable(
+        self,
+        book: Book,
+        inst: Instrument,
+        side: str,
+        qty: Decimal | None,
+        notional: Decimal | None,
+        limit: Decimal | None,
+        price: Decimal,
+        at: datetime,
+    ) -> None:
+        if side == "buy":
+            cost = self._reservation(qty, notional, limit, price)
+            if cost > self._available_cash(book, at):
+                raise forbidden("insufficient buying power")
+            return
+        wanted = qty if qty is not None else self._notional_qty(notional, price)
+        available = self._available_qty(book, inst.symbol)
+        if wanted is None or wanted <= 0 or wanted > available:
+            raise forbidden(
+                f"insufficient qty available for order (requested: {wanted}, "
+                f"available: {plain(available)})"
+            )
+
+    @staticmethod
+    def _notional_qty(notional: Decimal | None, price: Decimal) -> Decimal | None:
+        if notional is None or price <= 0:
+            return None
+        return plain((notional / price).quantize(QTY_STEP, rounding=ROUND_DOWN))
+
+    @staticmethod
+    def _reservation(
+        qty: Decimal | None, notional: Decimal | None, limit: Decimal | None, price: Decimal
+    ) -> Decimal:
+        if notional is not None:
+            return notional
+        assert qty is not None
+        return _money(qty * (limit if limit is not None else price))
+
+    def _reserved(self, book: Book, at: datetime, exclude: UUID | None = None) -> Decimal:
+        total = ZERO
+        for order in book.open_orders.values():
+            if order.side != "buy":
+                continue
+            if order.id == exclude:
+                continue
+            price = ZERO
+            if order.notional is None and order.limit_price is None:
+                price = self.market.price_at(order.symbol, at)
+            total += self._reservation(order.qty, order.notional, order.limit_price, price)
+        return total
+
+    def _pending_out(self, book: Book) -> Decimal:
+        return sum(
+            (
+                t.amount
+                for t in book.transfers
+                if t.direction == "OUTGOING" and t.status in ("QUEUED", "SENT_TO_CLEARING")
+            ),
+            ZERO,
+        )
+
+    def _available_cash(self, book: Book, at: datetime, exclude: UUID | None = None) -> Decimal:
+        return max(ZERO, book.cash - self._pending_out(book) - self._reserved(book, at, exclude))
+
+    def _available_qty(self, book: Book, symbol: str) -> Decimal:
+        holding = book.holdings.get(symbol)
+        held = holding.qty if holding else ZERO
+        for order in book.open_orders.values():
+            if order.side == "sell" and order.symbol == symbol:
+                if order.qty is not None:
+                    held -= order.qty
+                elif order.notional is not None:
+                    price = self.market.price_at(symbol, self._now())
+                    held -= self._notional_qty(order.notional, price) or ZERO
+        return held
+
+    def _schedule_expiry(self, order: OrderRecord, at: datetime) -> None:
+        if order.time_in_force != "day" or order.asset_class == "crypto":
+            return
+        if self.clock.market_hours != "real":
+            return
+        calendar = self.clock.calendar
+        d = self.clock.market_date(at)
+        session = calendar.session(d)
+        if session is None or at >= session[1]:
+            session = calendar.session(calendar.next_trading_day(d))
+        assert session is not None
+        self._schedule(session[1], "expire", order.account_id, order)
+
+    def _check_limits(self, t: datetime) -> None:
+        for order in list(self._open_limits.values()):
+            if order.status not in OPEN_ORDER_STATUSES:
+                self._open_limits.pop(order.id, None)
+                continue
+            book = self._books[order.account_id]
+            if order.created_at > t or (book.last_at is not None and book.last_at > t):
+                continue
+            if not self.clock.is_open(order.asset_class, t):
+                continue
+            price = self.market.price_at(order.symbol, t)
+            assert order.limit_price is not None
+            if (order.side == "buy" and price <= order.limit_price) or (
+                order.side == "sell" and price >= order.limit_price
+            ):
+                self._open_limits.pop(order.id, None)
+                self._fill(book, order, price, t)
+
+    def _fill(self, book: Book, order: OrderRecord, price: Decimal, at: datetime) -> None:
+        """Fill the whole order at `price`, or reject it when the account can no longer pay."""
+        self._open_limits.pop(order.id, None)
+        book.open_orders.pop(order.id, None)
+        qty = order.qty if order.qty is not None else self._notional_qty(order.notional, price)
+        amount = _money(qty * price) if qty else ZERO
+        if order.side == "buy":
+            affordable = amount <= self._available_cash(book, at, exclude=order.id)
+        else:
+            holding = book.holdings.get(order.symbol)
+            affordable = holding is not None and qty is not None and qty <= holding.qty
+        if not qty or not affordable:
+            order.status = "rejected"
+            order.failed_at = order.updated_at = at
+            return
+        self._touch(book, at)
+        holding = book.holdings.get(order.symbol)
+        if order.side == "buy":
+            book.cash -= amount
+            if holding is None:
+                book.holdings[order.symbol] = Holding(qty, amount, at)
+                self._track_dividends(book, order.symbol, self.clock.market_date(at))
+            else:
+                holding.qty += qty
+                holding.cost_basis += amount
+            book.add_event(MoneyEvent(at, -amount, order.symbol, qty))
+        else:
+            assert holding is not None
+            book.cash += amount
+            if qty == holding.qty:
+                del book.holdings[order.symbol]
+            else:
+                holding.cost_basis -= _money(holding.cost_basis * qty / holding.qty)
+                holding.qty -= qty
+            book.add_event(MoneyEvent(at, amount, order.symbol, -qty))
+        order.status = "filled"
+        order.filled_qty = qty
+        order.filled_avg_price = price
+        order.filled_at = order.updated_at = at
+        self._add_activity(
+            book,
+            at,
+            "FILL",
+            symbol=order.symbol,
+            qty=qty,
+            price=price,
+            side=order.side,
+            order_id=order.id,
+            order_status="filled",
+            leaves_qty=ZERO,
+            cum_qty=qty,
+        )
+
+    def orders(
+        self,
+        account_id: UUID,
+        *,
+        status: str = "open",
+        after: datetime | None = None,
+        until: datetime | None = None,
+        direction: str = "desc",
+        symbols: Iterable[str] | None = None,
+        side: str | None = None,
+        limit: int = 50,
+    ) -> list[OrderRecord]:
+        """The account's orders filtered as Alpaca's list-orders does (after/until exclusive)."""
+        book = self._book(account_id)
+        self.advance()
+        if status not in ("open", "closed", "all"):
+            raise unprocessable("status must be open, closed or all")
+        if direction not in ("asc", "desc"):
+            raise unprocessable("direction must be asc or desc")
+        if side is not None and side not in ("buy", "sell"):
+            raise unprocessable("side must be buy or sell")
+        if not 1 <= limit <= 500:
+            raise unprocessable("limit must be between 1 and 500")
+        wanted = None
+        if symbols is not None:
+            wanted = set()
+            for s in symbols:
+                inst = self.universe.get(s)
+                wanted.add(inst.symbol if inst else s.upper())
+        found = []
+        for order in book.orders:
+            if status == "open" and order.status not in OPEN_ORDER_STATUSES:
+                continue
+            if status == "closed" and order.status in OPEN_ORDER_STATUSES:
+                continue
+            if after is not None and order.submitted_at <= after:
+                continue
+            if until is not None and order.submitted_at >= until:
+                continue
+            if wanted is not None and order.symbol not in wanted:
+                continue
+            if side is not None and order.side != side:
+                continue
+            found.append(order)
+        found.sort(key=lambda o: o.submitted_at, reverse=direction == "desc")
+        return found[:limit]
+
+    def order(self, account_id: UUID, order_id: UUID) -> OrderRecord:
+        """One order; 404 when the account has no such order."""
+        book = self._book(account_id)
+        self.advance()
+        order = book.orders_by_id.get(order_id)
+        if order is None:
+            raise not_found("order")
+        return order
+
+    def order_by_client_id(self, account_id: UUID, client_order_id: str) -> OrderRecord:
+        """One order by the client's id; 404 when unknown."""
+        book = self._book(account_id)
+        self.advance()
+        order = book.orders_by_client_id.get(client_order_id)
+        if order is None:
+            raise not_found("order")
+        return order
+
+    def cancel_order(self, account_id: UUID, order_id: UUID) -> None:
+        """Cancel an open order; 422 when it is already closed."""
+        order = self.order(account_id, order_id)
+        if order.status not in OPEN_ORDER_STATUSES:
+            raise unprocessable(f'order is already in "{order.status}" state')
+        self._cancel(self._books[account_id], order, self._now())
+
+    def cancel_all_orders(self, account_id: UUID) -> list[OrderRecord]:
+        """Cancel every open order of the account and return them."""
+        book = self._book(account_id)
+        now = self._now()
+        self.advance(now)
+        canceled = list(book.open_orders.values())
+        for order in canceled:
+            self._cancel(book, order, now)
+        return canceled
+
+    def _cancel(self, book: Book, order: OrderRecord, at: datetime) -> None:
+        order.status = "canceled"
+        order.canceled_at = order.updated_at = at
+        self._open_limits.pop(order.id, None)
+        book.open_orders.pop(order.id, None)
+
+    # ------------------------------------------------------------------ dividends
+
+    def _dividend_calendar(self, symbol: str) -> list[Dividend]:
+        """The symbol's dividends known so far (the market announces them up to today)."""
+        today = self._now().date()
+        if self._dividends_fetched != today:
+            self._dividends.clear()
+            self._dividends_fetched = today
+        found = self._dividends.get(symbol)
+        if found is None:
+            inst = self.universe.get(symbol)
+            if inst is None or inst.dividend_yield <= 0 or inst.asset_class == "crypto":
+                found = []
+            else:
+                end = today + DIVIDEND_LOOKAHEAD
+                found = sorted(
+                    self.market.dividends(symbol, self.market.history_start, end),
+                    key=lambda d: d.ex_date,
+                )
+            self._dividends[symbol] = found
+        return found
+
+    def _track_dividends(self, book: Book, symbol: str, after: date) -> None:
+        """Schedule the first ex-date of `symbol` after `after` for a holder, or wait for one."""
+        if symbol in book.dividend_tracked:
+            return
+        calendar = self._dividend_calendar(symbol)
+        if not calendar and not self._pays_dividends(symbol):
+            return
+        book.dividend_tracked.add(symbol)
+        i = bisect_right(calendar, after, key=lambda d: d.ex_date)
+        if i < len(calendar):
+            self._schedule(_ny(calendar[i].ex_date, time(0)), "ex_dividend", book.record.id, symbol)
+        else:
+            self._awaiting_ex.setdefault(symbol, {})[book.record.id] = after
+
+    def _pays_dividends(self, symbol: str) -> bool:
+        inst = self.universe.get(symbol)
+        return inst is not None and inst.dividend_yield > 0 and inst.asset_class != "crypto"
+
+    def _recheck_dividends(self) -> None:
+        """Once a day, schedule newly announced ex-dates for holders that were waiting for one."""
+        today = self._now().date()
+        if self._awaiting_checked == today:
+            return
+        self._awaiting_checked = today
+        waiting, self._awaiting_ex = self._awaiting_ex, {}
+        for symbol, holders in waiting.items():
+            for account_id, after in holders.items():
+                book = self._books[account_id]
+                book.dividend_tracked.discard(symbol)
+                if symbol in book.holdings:
+                    self._track_dividends(book, symbol, after)
+
+    def _ex_dividend(self, book: Book, symbol: str, at: datetime) -> None:
+        """Holders of record at the ex-date's start are owed the dividend on its pay date."""
+        book.dividend_tracked.discard(symbol)
+        holding = book.holdings.get(symbol)
+        if holding is None:
+            return
+        ex_date = self.clock.market_date(at)
+        calendar = self._dividend_calendar(symbol)
+        i = bisect_left(calendar, ex_date, key=lambda d: d.ex_date)
+        if i < len(calendar) and calendar[i].ex_date == ex_date:
+            div = calendar[i]
+            amount = _money(div.per_share * holding.qty)
+            if amount > 0:
+                payment = _DividendPayment(symbol, holding.qty, div.per_share, amount)
+                self._schedule(_ny(div.pay_date, time(0)), "pay_dividend", book.record.id, payment)
+        self._track_dividends(book, symbol, ex_date)
+
+    def _pay_dividend(self, book: Book, payment: _DividendPayment, at: datetime) -> None:
+        self._touch(book, at)
+        book.cash += payment.amount
+        book.add_event(MoneyEvent(at, payment.amount, flow="DIV"))
+        self._add_activity(
+            book,
+            at,
+            "DIV",
+            net_amount=payment.amount,
+            symbol=payment.symbol,
+            qty=payment.qty,
+            per_share_amount=payment.per_share,
+            description=f"Cash dividend {payment.symbol}",
+        )
+
+    # ------------------------------------------------------------------ activities
+
+    def _add_activity(
+        self,
+        book: Book,
+        at: datetime,
+        activity_type: str,
+        *,
+        net_amount: Decimal | None = None,
+        symbol: str | None = None,
+        qty: Decimal | None = None,
+        price: Decimal | None = None,
+        side: str | None = None,
+        order_id: UUID | None = None,
+        order_status: str | None = None,
+        leaves_qty: Decimal | None = None,
+        cum_qty: Decimal | None = None,
+        per_share_amount: Decimal | None = None,
+        description: str = "",
+    ) -> None:
+        # An account's ids strictly increase: a second activity in the same millisecond takes
+        # the next one (its `at` stays exact), so page tokens never skip or repeat an item.
+        book.activity_seq += 1
+        ms = max((at - EPOCH) // timedelta(milliseconds=1), book.last_activity_ms + 1)
+        book.last_activity_ms = ms
+        activity = ActivityRecord(
+            id=_activity_id(ms, book.record.id, book.activity_seq),
+            account_id=book.record.id,
+            activity_type=activity_type,
+            at=at,
+            date=self.clock.market_date(at),
+            net_amount=net_amount,
+            symbol=symbol,
+            qty=qty,
+            price=price,
+            side=side,
+            order_id=order_id,
+            order_status=order_status,
+            leaves_qty=leaves_qty,
+            cum_qty=cum_qty,
+            per_share_amount=per_share_amount,
+            description=description,
+        )
+        book.add_activity(activity)
+        if self._all_activities and self._all_activities[-1].id > activity.id:
+            self._all_sorted = False
+        self._all_activities.append(activity)
+
+    def activities(
+        self,
+        *,
+        account_id: UUID | None = None,
+        activity_types: Iterable[str] | None = None,
+        date: date | None = None,
+        after: datetime | None = None,
+        until: datetime | None = None,
+        direction: str = "desc",
+        page_size: int = 100,
+        page_token: str | None = None,
+    ) -> list[ActivityRecord]:
+        """One page of activities; `page_token` is the id of the last item of the previous page.
+
+        Without `account_id` the page spans every account already built: generated load-test
+        accounts join once they are first used (building 100,000 on one request would stall it).
+        """
+        if direction not in ("asc", "desc"):
+            raise unprocessable("direction must be asc or desc")
+        if not 1 <= page_size <= 100:
+            raise unprocessable("page_size must be between 1 and 100")
+        types = None
+        if activity_types is not None:
+            types = {t.strip().upper() for t in activity_types if t.strip()}
+            unknown = types - SDK_ACTIVITY_TYPES
+            if unknown:
+                raise unprocessable(f"invalid activity type {sorted(unknown)[0]}")
+        if page_token is not None and "::" not in page_token:
+            raise unprocessable("invalid page_token")
+        if account_id is not None:
+            self._book(account_id)
+        self.advance()
+        if account_id is not None:
+            source = self._book(account_id).sorted_activities()
+        else:
+            source = self._sorted_all()
+        if direction == "desc":
+            end = bisect_left(source, page_token, key=lambda a: a.id) if page_token else len(source)
+            indices: Iterable[int] = range(end - 1, -1, -1)
+        else:
+            start = bisect_right(source, page_token, key=lambda a: a.id) if page_token else 0
+            indices = range(start, len(source))
+        out: list[ActivityRecord] = []
+        for i in indices:
+            activity = source[i]
+            if types is not None and activity.activity_type not in types:
+                continue
+            if date is not None and activity.date != date:
+                continue
+            if after is not None and activity.at <= after:
+                continue
+            if until is not None and activity.at >= until:
+                continue
+            out.append(activity)
+            if len(out) >= page_size:
+                break
+        return out
+
+    def _sorted_all(self) -> list[ActivityRecord]:
+        if not self._all_sorted:
+            self._all_activities.sort(key=lambda a: a.id)
+            self._all_sorted = True
+        return self._all_activities
+
+    # ------------------------------------------------------------------ positions and balances
+
+    def previous_close(self, t: datetime) -> datetime:
+        """The close of the trading day before `t`'s New York date (what `last_equity` uses)."""
+        calendar = self.clock.calendar
+        prev = calendar.previous_trading_day(self.clock.market_date(t))
+        session = calendar.session(prev)
+        assert session is not None
+        return session[1]
+
+    def _price_at_close(self, symbol: str, close: datetime) -> Decimal:
+        """`price_at` a session close; equities read the day's close (no intraday path)."""
+        inst = self.universe.get(symbol)
+        if inst is not None and inst.asset_class != "crypto":
+            return self.market.close(symbol, self.clock.market_date(close))
+        return self.market.price_at(symbol, close)
+
+    def positions(self, account_id: UUID) -> list[PositionView]:
+        """Open positions at the live price, by symbol."""
+        book = self._book(account_id)
+        now = self._now()
+        self.advance(now)
+        prev_close = self.previous_close(now)
+        return [
+            self._position_view(book, symbol, now, prev_close) for symbol in sorted(book.holdings)
+        ]
+
+    def position(self, account_id: UUID, symbol_or_asset_id: str) -> PositionView:
+        """One open position by symbol or asset id; 404 when not held."""
+        book = self._book(account_id)
+        now = self._now()
+        self.advance(now)
+        inst = self.universe.get(symbol_or_asset_id)
+        if inst is None and symbol_or_asset_id.upper().endswith("USD"):
+            inst = self.universe.get(f"{symbol_or_asset_id[:-3]}/USD")
+        if inst is None or inst.symbol not in book.holdings:
+            raise LedgerError(404, 40410000, "position does not exist")
+        return self._position_view(book, inst.symbol, now, self.previous_close(now))
+
+    def _position_view(
+        self, book: Book, symbol: str, now: datetime, prev_close: datetime
+    ) -> PositionView:
+        holding = book.holdings[symbol]
+        inst = self.universe.get(symbol)
+        assert inst is not None
+        price = self.market.price_at(symbol, now)
+        if holding.first_bought_at > prev_close:
+            lastday = self.market.price_at(symbol, holding.first_bought_at)
+        else:
+            lastday = self._price_at_close(symbol, prev_close)
+        market_value = _money(holding.qty * price)
+        unrealized = market_value - holding.cost_basis
+        intraday = _money(holding.qty * (price - lastday))
+        lastday_value = _money(holding.qty * lastday)
+        return PositionView(
+            symbol=symbol,
+            asset_id=inst.asset_id,
+            exchange=inst.exchange,
+            asset_class=inst.asset_class,
+            qty=holding.qty,
+            avg_entry_price=plain((holding.cost_basis / holding.qty).quantize(Decimal("0.0001"))),
+            cost_basis=holding.cost_basis,
+            current_price=price,
+            lastday_price=lastday,
+            market_value=market_value,
+            unrealized_pl=unrealized,
+            unrealized_plpc=_ratio(unrealized, holding.cost_basis),
+            unrealized_intraday_pl=intraday,
+            unrealized_intraday_plpc=_ratio(intraday, lastday_value),
+            change_today=_ratio(price - lastday, lastday),
+            first_bought_at=holding.first_bought_at,
+        )
+
+    def accounts_with_positions(self) -> list[UUID]:
+        """Accounts holding anything (lazily built load-test accounts always do)."""
+        return [
+            account_id
+            for account_id in self._accounts
+            if account_id in self._lazy or self._books[account_id].holdings
+        ]
+
+    def balances(self, account_id: UUID) -> Balances:
+        """Cash, equity and buying power now, and the same figures at the previous close."""
+        book = self._book(account_id)
+        now = self._now()
+        self.advance(now)
+        long_value = sum(
+            (_money(h.qty * self.market.price_at(s, now)) for s, h in book.holdings.items()),
+            ZERO,
+        )
+        prev_close = self.previous_close(now)
+        last_cash, last_qty = book.state_at(prev_close)
+        last_long = sum(
+            (_money(q * self._price_at_close(s, prev_close)) for s, q in last_qty.items()), ZERO
+        )
+        pending_in = sum(
+            (
+                t.amount
+                for t in book.transfers
+                if t.direction == "INCOMING" and t.status in ("QUEUED", "SENT_TO_CLEARING")
+            ),
+            ZERO,
+        )
+        available = self._available_cash(book, now)
+        return Balances(
+            cash=book.cash,
+            equity=book.cash + long_value,
+            long_market_value=long_value,
+            last_equity=last_cash + last_long,
+            last_cash=last_cash,
+            last_long_market_value=last_long,
+            buying_power=available,
+            pending_transfer_in=pending_in,
+            pending_transfer_out=self._pending_out(book),
+            cash_withdrawable=available,
+            previous_close=prev_close,
+        )
+
+    # ------------------------------------------------------------------ history
+
+    def portfolio_history(
+        self,
+        account_id: UUID,
+        *,
+        period: str | None = None,
+        timeframe: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        intraday_reporting: str = "market_hours",
+        pnl_reset: str = "per_day",
+        cashflow_types: str | None = None,
+    ) -> PortfolioHistory:
+        """Equity, P/L and cash flows over a window, derived from the account's events."""
+        book = self._book(account_id)
+        now = self._now()
+        request = HistoryRequest.parse(
+            period=period,
+            timeframe=timeframe,
+            start=start,
+            end=end,
+            intraday_reporting=intraday_reporting,
+            pnl_reset=pnl_reset,
+            cashflow_types=cashflow_types,
+            allowed_cashflow_types=SDK_ACTIVITY_TYPES - {"FILL"},
+            now=now,
+        )
+        self.advance(now)
+        return build_history(book, request, self.market, self.clock, now)
+
+
+def _ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
+    if denominator == 0:
+        return ZERO
+    return (numerator / denominator).quantize(Decimal("0.0001"))

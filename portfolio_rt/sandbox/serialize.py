@@ -1,0 +1,396 @@
+"""Ledger records → the exact JSON bodies of Alpaca's Broker API.
+
+Shapes follow what alpaca-py 0.44 parses (money and quantities as decimal strings, floats only
+in portfolio-history arrays, nested objects omitted rather than `null`, enum values the SDK
+knows) and the Broker OpenAPI document. Pure functions: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from .records import (
+        AccountRecord,
+        ActivityRecord,
+        Balances,
+        BankRecord,
+        OrderRecord,
+        PortfolioHistory,
+        PositionView,
+        TransferRecord,
+    )
+
+JSON = dict[str, Any]
+NY = ZoneInfo("America/New_York")
+ZERO = Decimal(0)
+
+# The account entities a list request may ask for; a single GET returns all of them.
+SERVED_ENTITIES = frozenset({"contact", "identity", "disclosures"})
+
+# The sandbox clears its own trades; a value alpaca-py's ClearingBroker enum knows.
+CLEARING_BROKER = "ALPACA_APCA"
+
+
+def money(value: Decimal) -> str:
+    """A decimal string without exponent (`1E+2` → `"100"`), never `-0`."""
+    if value == 0:
+        value = abs(value)
+    return format(value, "f")
+
+
+def opt_money(value: Decimal | None) -> str | None:
+    """`money` that keeps `None` as JSON `null`."""
+    return None if value is None else money(value)
+
+
+def timestamp(value: datetime) -> str:
+    """RFC 3339 in UTC with a `Z` suffix, microseconds when non-zero."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def opt_timestamp(value: datetime | None) -> str | None:
+    """`timestamp` that keeps `None` as JSON `null`."""
+    return None if value is None else timestamp(value)
+
+
+def ny_timestamp(value: datetime) -> str:
+    """RFC 3339 in New York time, as Alpaca reports market closes (`…T16:00:00-04:00`)."""
+    return value.astimezone(NY).isoformat()
+
+
+def _contact(record: AccountRecord) -> JSON:
+    return {
+        "email_address": record.email,
+        "phone_number": record.phone,
+        "street_address": [record.street],
+        "city": record.city,
+        "state": record.state,
+        "postal_code": record.postal_code,
+        "country": "USA",
+    }
+
+
+def _identity(record: AccountRecord) -> JSON:
+    return {
+        "given_name": record.given_name,
+        "family_name": record.family_name,
+        "date_of_birth": record.date_of_birth.isoformat(),
+        "tax_id_type": "USA_SSN",
+        "country_of_citizenship": "USA",
+        "country_of_birth": "USA",
+        "country_of_tax_residence": "USA",
+        "funding_source": ["employment_income"],
+    }
+
+
+def _disclosures() -> JSON:
+    return {
+        "is_control_person": False,
+        "is_affiliated_exchange_or_finra": False,
+        "is_politically_exposed": False,
+        "immediate_family_exposed": False,
+    }  # no employment_status: alpaca-py's enum is upper case, Alpaca's spec lower case
+
+
+def account_json(
+    record: AccountRecord, last_equity: Decimal, entities: Collection[str] = SERVED_ENTITIES
+) -> JSON:
+    """`AccountExtended` (GET /v1/accounts/{id} and the elements of GET /v1/accounts).
+
+    Nested entities are included only when asked for and never as `null` (alpaca-py rejects
+    `"contact": null`).
+    """
+    body: JSON = {
+        "id": str(record.id),
+        "account_number": record.account_number,
+        "status": record.status,
+        "crypto_status": record.status,
+        "currency": "USD",
+        "last_equity": money(last_equity),
+        "created_at": timestamp(record.created_at),
+        "account_type": "trading",
+        "enabled_assets": ["us_equity", "crypto"],
+    }
+    if "contact" in entities:
+        body["contact"] = _contact(record)
+    if "identity" in entities:
+        body["identity"] = _identity(record)
+    if "disclosures" in entities:
+        body["disclosures"] = _disclosures()
+    return body
+
+
+def trade_account_json(record: AccountRecord, balances: Balances) -> JSON:
+    """`TradeAccount` (GET /v1/trading/accounts/{id}/account): a cash account (multiplier 1).
+
+    The ten keys alpaca-py requires even when null are always present. Alpaca removed the
+    pattern-day-trader fields (`daytrading_buying_power`, `pattern_day_trader`,
+    `daytrade_count`, ...) from its responses in 2026-07; they are omitted here too.
+    """
+    b = balances
+    previous_close = b.previous_close
+    return {
+        "id": str(record.id),
+        "account_number": record.account_number,
+        "status": record.status,
+        "crypto_status": record.status,
+        "currency": "USD",
+        "buying_power": money(b.buying_power),
+        "regt_buying_power": money(b.buying_power),
+        "effective_buying_power": money(b.buying_power),
+        "non_marginable_buying_power": money(b.buying_power),
+        "options_buying_power": money(b.buying_power),
+        "cash": money(b.cash),
+        "cash_withdrawable": money(b.cash_withdrawable),
+        "cash_transferable": money(b.cash_withdrawable),
+        "accrued_fees": "0",
+        "pending_transfer_out": money(b.pending_transfer_out),
+        "pending_transfer_in": money(b.pending_transfer_in),
+        "portfolio_value": money(b.equity),
+        "trading_blocked": False,
+        "transfers_blocked": False,
+        "account_blocked": False,
+        "created_at": timestamp(record.created_at),
+        "trade_suspended_by_user": False,
+        "multiplier": "1",
+        "shorting_enabled": False,
+        "equity": money(b.equity),
+        "last_equity": money(b.last_equity),
+        "long_market_value": money(b.long_market_value),
+        "short_market_value": "0",
+        "position_market_value": money(b.long_market_value),
+        "initial_margin": money(b.long_market_value),
+        "maintenance_margin": "0",
+        "last_maintenance_margin": "0",
+        "sma": "0",
+        "balance_asof": previous_close.astimezone(NY).date().isoformat(),
+        "previous_close": ny_timestamp(previous_close),
+        "last_long_market_value": money(b.last_long_market_value),
+        "last_short_market_value": "0",
+        "last_cash": money(b.last_cash),
+        "last_initial_margin": money(b.last_long_market_value),
+        "last_regt_buying_power": money(b.last_cash),
+        "last_options_buying_power": money(b.last_cash),
+        "last_buying_power": money(b.last_cash),
+        "clearing_broker": CLEARING_BROKER,
+        "options_approved_level": 0,
+        "options_trading_level": 0,
+        "intraday_adjustments": "0",
+        "pending_reg_taf_fees": "0",
+        "admin_configurations": {},
+        "user_configurations": {
+            "dtbp_check": "entry",
+            "trade_confirm_email": "all",
+            "suspend_trade": False,
+            "no_shorting": True,
+            "fractional_trading": True,
+            "max_margin_multiplier": "1",
+            "max_options_trading_level": 0,
+            "pdt_check": "entry",
+        },
+    }
+
+
+def position_json(view: PositionView) -> JSON:
+    """`Position` (long only: the sandbox has no short selling)."""
+    return {
+        "asset_id": str(view.asset_id),
+        "symbol": view.symbol,
+        "exchange": view.exchange,
+        "asset_class": view.asset_class,
+        "asset_marginable": view.asset_class == "us_equity",
+        "qty": money(view.qty),
+        "qty_available": money(view.qty),
+        "avg_entry_price": money(view.avg_entry_price),
+        "side": "long",
+        "market_value": money(view.market_value),
+        "cost_basis": money(view.cost_basis),
+        "unrealized_pl": money(view.unrealized_pl),
+        "unrealized_plpc": money(view.unrealized_plpc),
+        "unrealized_intraday_pl": money(view.unrealized_intraday_pl),
+        "unrealized_intraday_plpc": money(view.unrealized_intraday_plpc),
+        "current_price": money(view.current_price),
+        "lastday_price": money(view.lastday_price),
+        "change_today": money(view.change_today),
+    }
+
+
+def all_positions_json(as_of: datetime, positions: Mapping[UUID, Sequence[PositionView]]) -> JSON:
+    """`AllAccountsPositions` (GET /v1/accounts/positions): one page of the account map."""
+    return {
+        "as_of": ny_timestamp(as_of),
+        "positions": {
+            str(account_id): [position_json(v) for v in views]
+            for account_id, views in positions.items()
+        },
+    }
+
+
+def order_json(record: OrderRecord) -> JSON:
+    """Broker `Order`: `submitted_at`/`updated_at` never null; `commission` a decimal string."""
+    return {
+        "id": str(record.id),
+        "client_order_id": record.client_order_id,
+        "created_at": timestamp(record.created_at),
+        "updated_at": timestamp(record.updated_at),
+        "submitted_at": timestamp(record.submitted_at),
+        "filled_at": opt_timestamp(record.filled_at),
+        "expired_at": opt_timestamp(record.expired_at),
+        "canceled_at": opt_timestamp(record.canceled_at),
+        "failed_at": opt_timestamp(record.failed_at),
+        # Set once the ledger records replacements (OrderRecord may grow these fields).
+        "replaced_at": opt_timestamp(getattr(record, "replaced_at", None)),
+        "replaced_by": _opt_uuid(getattr(record, "replaced_by", None)),
+        "replaces": _opt_uuid(getattr(record, "replaces", None)),
+        "asset_id": str(record.asset_id),
+        "symbol": record.symbol,
+        "asset_class": record.asset_class,
+        "notional": opt_money(record.notional),
+        "qty": opt_money(record.qty),
+        "filled_qty": money(record.filled_qty),
+        "filled_avg_price": opt_money(record.filled_avg_price),
+        "order_class": "simple",
+        "order_type": record.type,
+        "type": record.type,
+        "side": record.side,
+        "time_in_force": record.time_in_force,
+        "limit_price": opt_money(record.limit_price),
+        "stop_price": None,
+        "status": record.status,
+        "extended_hours": False,
+        "legs": None,
+        "trail_percent": None,
+        "trail_price": None,
+        "hwm": None,
+        "position_intent": "buy_to_open" if record.side == "buy" else "sell_to_close",
+        "commission": money(record.commission),
+    }
+
+
+def _opt_uuid(value: UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def cancel_result_json(record: OrderRecord) -> JSON:
+    """One element of DELETE …/orders (HTTP 207): the order id, 200, and the canceled order."""
+    return {"id": str(record.id), "status": 200, "body": order_json(record)}
+
+
+def bank_json(record: BankRecord) -> JSON:
+    """`ACHRelationship`; `nickname` omitted when unset (the spec does not allow null)."""
+    body: JSON = {
+        "id": str(record.id),
+        "account_id": str(record.account_id),
+        "created_at": timestamp(record.created_at),
+        "updated_at": timestamp(record.updated_at),
+        "status": record.status,
+        "account_owner_name": record.owner_name,
+        "bank_account_type": record.bank_account_type,
+        "bank_account_number": record.account_number,
+        "bank_routing_number": record.routing_number,
+    }
+    if record.nickname is not None:
+        body["nickname"] = record.nickname
+    return body
+
+
+def transfer_json(record: TransferRecord) -> JSON:
+    """`Transfer` of type `ach` (the only kind the sandbox moves)."""
+    amount = money(record.amount)
+    return {
+        "id": str(record.id),
+        "relationship_id": str(record.relationship_id),
+        "account_id": str(record.account_id),
+        "type": "ach",
+        "status": record.status,
+        "reason": None,
+        "amount": amount,
+        "direction": record.direction,
+        "created_at": timestamp(record.created_at),
+        "updated_at": timestamp(record.updated_at),
+        "expires_at": timestamp(record.expires_at),
+        "additional_information": None,
+        "requested_amount": amount,
+        "fee": "0",
+        "fee_payment_method": "user",
+    }
+
+
+def _opt(body: JSON, key: str, value: Decimal | str | None) -> None:
+    if value is None:
+        return
+    body[key] = money(value) if isinstance(value, Decimal) else value
+
+
+def activity_json(record: ActivityRecord) -> JSON:
+    """`TradeActivity` for FILL, `NonTradeActivity` otherwise (CSD, CSW, DIV, ...)."""
+    body: JSON = {
+        "id": record.id,
+        "account_id": str(record.account_id),
+        "activity_type": record.activity_type,
+    }
+    if record.activity_type == "FILL":
+        leaves = record.leaves_qty if record.leaves_qty is not None else ZERO
+        body.update(
+            {
+                "transaction_time": timestamp(record.at),
+                "type": "fill" if leaves == 0 else "partial_fill",
+                "price": money(record.price if record.price is not None else ZERO),
+                "qty": money(record.qty if record.qty is not None else ZERO),
+                "side": record.side or "buy",
+                "symbol": record.symbol or "",
+                "leaves_qty": money(leaves),
+                "order_id": str(record.order_id),
+                "cum_qty": money(record.cum_qty if record.cum_qty is not None else ZERO),
+                "order_status": record.order_status or "filled",
+            }
+        )
+        return body
+    body.update(
+        {
+            "date": record.date.isoformat(),
+            "net_amount": money(record.net_amount if record.net_amount is not None else ZERO),
+            "description": record.description,
+            "status": record.status,
+        }
+    )
+    _opt(body, "symbol", record.symbol)
+    _opt(body, "qty", record.qty)
+    _opt(body, "price", record.price)
+    _opt(body, "per_share_amount", record.per_share_amount)
+    return body
+
+
+def _floats(values: Sequence[Decimal]) -> list[float]:
+    return [float(v) for v in values]
+
+
+def portfolio_history_json(history: PortfolioHistory) -> JSON:
+    """`PortfolioHistory`: int epoch seconds, float arrays, `cashflow` keyed by activity type."""
+    body: JSON = {
+        "timestamp": [int(t) for t in history.timestamp],
+        "equity": _floats(history.equity),
+        "profit_loss": _floats(history.profit_loss),
+        "profit_loss_pct": [None if v is None else float(v) for v in history.profit_loss_pct],
+        "base_value": None if history.base_value is None else float(history.base_value),
+        "timeframe": history.timeframe,
+        "cashflow": {kind: _floats(values) for kind, values in history.cashflow.items()},
+    }
+    if history.base_value_asof is not None:
+        body["base_value_asof"] = _date(history.base_value_asof)
+    return body
+
+
+def _date(value: date) -> str:
+    return value.isoformat()
+
+
+def error_json(code: int, message: str) -> JSON:
+    """Alpaca's error body."""
+    return {"code": code, "message": message}

@@ -1,0 +1,208 @@
+"""Alpaca market-data stream wire format: message shapes, msgpack/JSON encoding and framing.
+
+Every server frame is an array of objects with a `T` discriminator. Data messages are encoded
+one by one, once per format, and a frame is built by joining already encoded elements under an
+array header, so fanning one tick out to many sockets never encodes it twice.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import msgpack
+import orjson
+
+if TYPE_CHECKING:
+    from .market import Bar, Quote, Trade
+
+WireFormat = Literal["msgpack", "json"]
+Family = Literal["stocks", "crypto"]
+
+ERROR_MESSAGES: Final[Mapping[int, str]] = {
+    400: "invalid syntax",
+    401: "not authenticated",
+    402: "auth failed",
+    403: "already authenticated",
+    404: "auth timeout",
+    405: "symbol limit exceeded",
+    406: "connection limit exceeded",
+    407: "slow client",
+    408: "v2 not enabled",
+    409: "insufficient subscription",
+    410: "invalid subscribe action for this feed",
+    411: "insufficient scope",
+    500: "internal error",
+}
+CLOSING_ERRORS: Final = frozenset({402, 404, 406, 407, 409})
+"""Errors after which Alpaca closes the connection."""
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US: Final = timedelta(microseconds=1)
+
+Wire = dict[str, Any]
+
+
+def error_message(code: int, msg: str | None = None) -> Wire:
+    """`{"T":"error","code":N,"msg":…}` with Alpaca's text for the code."""
+    return {"T": "error", "code": code, "msg": msg or ERROR_MESSAGES.get(code, "internal error")}
+
+
+def success_message(msg: str) -> Wire:
+    """`{"T":"success","msg":"connected"|"authenticated"}`."""
+    return {"T": "success", "msg": msg}
+
+
+def rfc3339_ns(t: datetime) -> str:
+    """RFC 3339 UTC with nanosecond digits, as Alpaca's JSON stream and REST send it."""
+    if t.tzinfo is not UTC:
+        t = t.astimezone(UTC)
+    text = t.isoformat()  # YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00, fast
+    return text[:26] + "000Z" if t.microsecond else text[:19] + ".000000000Z"
+
+
+def unix_ns(t: datetime) -> int:
+    """Nanoseconds since the epoch, exact (no float rounding)."""
+    return ((t - _EPOCH) // _ONE_US) * 1000
+
+
+def _ts(t: datetime, fmt: WireFormat) -> object:
+    """msgpack keeps the datetime (packed as a Timestamp ext -1 by `Encoder`); JSON a string."""
+    return t if fmt == "msgpack" else rfc3339_ns(t)
+
+
+def _size(value: Decimal) -> int | float:
+    as_int = int(value)
+    return as_int if as_int == value else float(value)
+
+
+def trade_wire(trade: Trade, family: Family, fmt: WireFormat) -> Wire:
+    """A `"t"` message; crypto trades carry `tks` (taker side) and no exchange/tape."""
+    if family == "crypto":
+        return {
+            "T": "t",
+            "S": trade.symbol,
+            "p": float(trade.price),
+            "s": float(trade.size),
+            "t": _ts(trade.t, fmt),
+            "i": trade.id,
+            "tks": "B" if trade.id % 2 == 0 else "S",
+        }
+    return {
+        "T": "t",
+        "S": trade.symbol,
+        "i": trade.id,
+        "x": trade.exchange,
+        "p": float(trade.price),
+        "s": _size(trade.size),
+        "c": list(trade.conditions),
+        "z": trade.tape,
+        "t": _ts(trade.t, fmt),
+    }
+
+
+def quote_wire(quote: Quote, family: Family, fmt: WireFormat) -> Wire:
+    """A `"q"` message; crypto quotes carry only prices, sizes and time."""
+    if family == "crypto":
+        return {
+            "T": "q",
+            "S": quote.symbol,
+            "bp": float(quote.bid),
+            "bs": float(quote.bid_size),
+            "ap": float(quote.ask),
+            "as": float(quote.ask_size),
+            "t": _ts(quote.t, fmt),
+        }
+    return {
+        "T": "q",
+        "S": quote.symbol,
+        "bx": quote.bid_exchange,
+        "bp": float(quote.bid),
+        "bs": _size(quote.bid_size),
+        "ax": quote.ask_exchange,
+        "ap": float(quote.ask),
+        "as": _size(quote.ask_size),
+        "c": list(quote.conditions),
+        "z": quote.tape,
+        "t": _ts(quote.t, fmt),
+    }
+
+
+def bar_wire(symbol: str, bar: Bar, fmt: WireFormat, kind: str = "b") -> Wire:
+    """A minute (`"b"`), updated (`"u"`) or daily (`"d"`) bar; `n` and `vw` are always present."""
+    return {
+        "T": kind,
+        "S": symbol,
+        "o": float(bar.o),
+        "h": float(bar.h),
+        "l": float(bar.l),
+        "c": float(bar.c),
+        "v": bar.v,
+        "t": _ts(bar.t, fmt),
+        "n": bar.n,
+        "vw": float(bar.vw),
+    }
+
+
+class Encoder:
+    """Encodes array elements; msgpack datetimes become Timestamp ext -1 as alpaca-py needs."""
+
+    def __init__(self) -> None:
+        self._packer = msgpack.Packer(datetime=True)
+
+    def element(self, message: Wire, fmt: WireFormat) -> bytes:
+        """One array element, encoded once and reused in every frame that carries it."""
+        if fmt == "msgpack":
+            return self._packer.pack(message)  # type: ignore[no-any-return]
+        return orjson.dumps(message)
+
+
+def encode_element(message: Wire, fmt: WireFormat) -> bytes:
+    """One array element (a fresh packer each call; use `Encoder` on hot paths)."""
+    if fmt == "msgpack":
+        return msgpack.packb(message, datetime=True)  # type: ignore[no-any-return]
+    return orjson.dumps(message)
+
+
+def _msgpack_array_header(n: int) -> bytes:
+    if n < 16:
+        return bytes((0x90 | n,))
+    if n < 0x10000:
+        return b"\xdc" + n.to_bytes(2, "big")
+    return b"\xdd" + n.to_bytes(4, "big")
+
+
+def frame(elements: Sequence[bytes], fmt: WireFormat) -> bytes:
+    """A whole frame (an array) from already encoded elements."""
+    if fmt == "msgpack":
+        return _msgpack_array_header(len(elements)) + b"".join(elements)
+    return b"[" + b",".join(elements) + b"]"
+
+
+def frame_chunks(chunks: Sequence[Sequence[bytes]], count: int, fmt: WireFormat) -> bytes:
+    """One frame from several lists of encoded elements holding `count` elements in all."""
+    elements = itertools.chain.from_iterable(chunks)
+    if fmt == "msgpack":
+        return _msgpack_array_header(count) + b"".join(elements)
+    return b"[" + b",".join(elements) + b"]"
+
+
+def control_frame(message: Wire, fmt: WireFormat) -> bytes:
+    """A control message alone in a one-element array, as Alpaca sends them."""
+    return frame([encode_element(message, fmt)], fmt)
+
+
+def decode_client_message(data: bytes | str) -> object:
+    """A client's action: JSON text or msgpack binary. Raises ValueError when unreadable."""
+    if isinstance(data, str):
+        return orjson.loads(data)
+    try:
+        return msgpack.unpackb(data)
+    except Exception as exc:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            raise ValueError("unreadable client message") from exc

@@ -1,0 +1,57 @@
+"""The sandbox's whole state: calendar, market, ledger, live ticker and fault table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from .calendar import MarketCalendar, MarketClock
+from .faults import FaultTable
+from .ledger import Ledger
+from .market import Market
+from .personas import seed_accounts
+from .settings import SandboxConfig, utc_now
+from .ticker import Ticker
+
+
+@dataclass
+class Sandbox:
+    """Everything one sandbox instance knows; the HTTP and stream layers only read and call it."""
+
+    config: SandboxConfig
+    now: Callable[[], datetime]
+    calendar: MarketCalendar
+    clock: MarketClock
+    market: Market
+    ledger: Ledger
+    ticker: Ticker
+    faults: FaultTable
+    personas: dict[str, UUID] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, config: SandboxConfig, now: Callable[[], datetime] = utc_now) -> Sandbox:
+        """Make the market, replay the demo personas into the ledger, and add generated accounts."""
+        calendar = MarketCalendar()
+        clock = MarketClock(calendar, config.market_hours)
+        today = now().date()
+        history_start = today.replace(year=today.year - config.history_years)
+        market = Market(config.seed, calendar, clock, history_start=history_start, now=now)
+        delay = timedelta(seconds=config.transfer_delay_s)
+        ledger = Ledger(market, clock, now=now, transfer_delay=delay)
+        personas = seed_accounts(
+            ledger, market, extra_accounts=config.extra_accounts, seed=config.seed
+        )
+        ticker = Ticker(market, clock, trades_per_second=config.trades_per_second, now=now)
+        return cls(
+            config=config,
+            now=now,
+            calendar=calendar,
+            clock=clock,
+            market=market,
+            ledger=ledger,
+            ticker=ticker,
+            faults=FaultTable(seed=config.seed),
+            personas=personas,
+        )
