@@ -9,7 +9,7 @@ from dataclasses import replace
 import structlog
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 
-from .api import activity, assets, funds, health, openapi, portfolio, session
+from .api import activity, analytics, assets, funds, health, openapi, portfolio, session
 from .api.middleware import request_context
 from .auth import LoginThrottle, TokenService, UserDirectory
 from .broker.cache import ReadCache
@@ -45,6 +45,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(health.routes)
     app.add_routes(session.routes)
     portfolio.setup(app)
+    analytics.setup(app)
     app.add_routes(activity.routes)
     assets.setup(app)
     funds.setup(app)
@@ -138,7 +139,7 @@ async def _gateway(app: web.Application) -> AsyncIterator[None]:
             breaker=CircuitBreaker(broker.circuit_failure_threshold, broker.circuit_reset_s),
         )
         cache = ReadCache(max_entries=broker.cache_max_entries, max_stale_s=broker.max_stale_s)
-        runtime.gateway_ = BrokerGateway(http, cache, broker)
+        runtime.gateway_ = BrokerGateway(http, cache, broker, settings.alpaca.data_feed)
         try:
             yield
         finally:

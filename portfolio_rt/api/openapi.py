@@ -120,6 +120,33 @@ SCHEMAS: dict[str, Schema] = {
             "stale": {"type": "boolean"},
         }
     ),
+    "Score": obj(
+        {
+            "score": {"type": "number", "minimum": 1, "maximum": 10},
+            "label": TEXT,
+            "summary": TEXT,
+            "factors": {
+                "type": "array",
+                "items": obj({"name": TEXT, "value": TEXT, "explanation": TEXT}),
+            },
+        }
+    ),
+    "Exposure": obj({"name": TEXT, "market_value": MONEY, "pct": {"type": "number"}}),
+    "Analytics": obj(
+        {
+            "risk": ref("Score"),
+            "diversification": ref("Score"),
+            "exposures": obj(
+                {
+                    "asset_class": {"type": "array", "items": ref("Exposure")},
+                    "sector": {"type": "array", "items": ref("Exposure")},
+                }
+            ),
+            "methodology_version": TEXT,
+            "as_of": TIME,
+            "stale": {"type": "boolean"},
+        }
+    ),
     "Order": obj(
         {
             "id": UUID_,
@@ -352,6 +379,9 @@ def build_openapi() -> dict[str, Any]:
             )
         },
         "/api/portfolio/positions": {"get": _read("Holdings", "Positions")},
+        "/api/portfolio/analytics": {
+            "get": _read("Risk and diversification scores, exposures", "Analytics")
+        },
         "/api/portfolio/orders": {
             "get": _read(
                 "Orders, newest first",

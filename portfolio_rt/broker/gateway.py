@@ -28,6 +28,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..config import BrokerSettings
 from ..errors import BrokerBadResponse
+from .bars import DailyCloses
 from .cache import Fetched, ReadCache
 from .http import AlpacaHttp, Params
 
@@ -142,9 +143,16 @@ def decimal_of(value: float | str | Decimal | None) -> Decimal | None:
 class BrokerGateway:
     """Reads and writes one Alpaca Broker account's data for the API and background tasks."""
 
-    def __init__(self, http: AlpacaHttp, cache: ReadCache, settings: BrokerSettings) -> None:
+    def __init__(
+        self,
+        http: AlpacaHttp,
+        cache: ReadCache,
+        settings: BrokerSettings,
+        data_feed: str = "iex",
+    ) -> None:
         self.http = http
         self.cache = cache
+        self.daily_closes = DailyCloses(http, data_feed)
         self._ttl = settings.cache_ttl_s
         self._history_ttl = settings.history_cache_ttl_s
         self._asset_ttl = settings.asset_cache_ttl_s

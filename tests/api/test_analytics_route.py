@@ -1,0 +1,73 @@
+"""GET /api/portfolio/analytics: scores and exposures for every persona, through the API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from portfolio_rt.keys import RUNTIME
+from portfolio_rt.sandbox.personas import PERSONAS
+from portfolio_rt.sandbox.world import Sandbox
+
+Auth = Callable[..., dict[str, str]]
+
+
+async def fetch(api: TestClient, auth_for: Auth, sandbox: Sandbox, name: str) -> dict:  # type: ignore[type-arg]
+    response = await api.get(
+        "/api/portfolio/analytics", headers=auth_for(api, sandbox.personas[name])
+    )
+    assert response.status == 200, await response.text()
+    return dict(await response.json())
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+async def test_shape_and_exposures_sum_to_the_account(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox, name: str
+) -> None:
+    body = await fetch(api, auth_for, shared_sandbox, name)
+    for score in (body["risk"], body["diversification"]):
+        assert 1 <= score["score"] <= 10
+        assert score["label"]
+        assert score["summary"].endswith(".")
+        assert all({"name", "value", "explanation"} <= set(f) for f in score["factors"])
+    for breakdown in body["exposures"].values():
+        if breakdown:
+            assert abs(sum(e["pct"] for e in breakdown) - 100) < 0.05
+            total = sum(Decimal(e["market_value"]) for e in breakdown)
+            equity = shared_sandbox.ledger.balances(shared_sandbox.personas[name]).equity
+            assert abs(total - equity) <= equity * Decimal("0.01") + 1
+    assert body["methodology_version"]
+
+
+async def test_personas_score_as_calibrated(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    jordan = await fetch(api, auth_for, shared_sandbox, "jordan")
+    maya = await fetch(api, auth_for, shared_sandbox, "maya")
+    sam = await fetch(api, auth_for, shared_sandbox, "sam")
+    assert jordan["risk"]["score"] >= 7
+    assert jordan["diversification"]["score"] <= 4
+    assert 3 <= maya["risk"]["score"] <= 7
+    assert maya["diversification"]["score"] >= 6
+    assert sam["diversification"]["score"] > jordan["diversification"]["score"]
+
+
+async def test_new_account_gets_a_meaningful_answer(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    alex = await fetch(api, auth_for, shared_sandbox, "alex")
+    assert alex["risk"]["label"]
+    assert alex["diversification"]["summary"]
+
+
+async def test_result_is_reused_and_bars_fetched_once_a_day(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    await fetch(api, auth_for, shared_sandbox, "pat")
+    gateway = api.app[RUNTIME].gateway
+    calls = gateway.http.calls
+    await fetch(api, auth_for, shared_sandbox, "pat")
+    assert gateway.http.calls == calls  # positions and account cached, result reused
