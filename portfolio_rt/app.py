@@ -8,18 +8,25 @@ from dataclasses import replace
 
 import structlog
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
+from redis.asyncio import Redis
 
-from .api import activity, analytics, assets, funds, health, openapi, portfolio, session
+from .api import activity, analytics, assets, funds, health, live, openapi, portfolio, session
+from .api import web as dashboard
+from .api.funds import IDEMPOTENCY
 from .api.middleware import request_context
 from .auth import LoginThrottle, TokenService, UserDirectory
 from .broker.cache import ReadCache
-from .broker.circuit import CircuitBreaker
+from .broker.circuit import CircuitBreaker, CircuitState
 from .broker.endpoints import alpaca_endpoints
 from .broker.gateway import BrokerGateway
 from .broker.http import AlpacaHttp
 from .broker.retry import RetryPolicy
 from .config import ConfigError, Settings
+from .idempotency import RedisBackend
 from .keys import RUNTIME, SETTINGS, THROTTLE, TOKENS, Runtime
+from .metrics import METRICS, METRICS_TOKEN, Metrics
+from .metrics import routes as metrics_routes
+from .realtime.engine import RealtimeEngine
 from .sandbox.app import run_sandbox
 from .sandbox.settings import SandboxConfig
 
@@ -40,9 +47,16 @@ def create_app(settings: Settings) -> web.Application:
     app[TOKENS] = TokenService(settings.auth, _signing_secret(settings))
     app[THROTTLE] = LoginThrottle(settings.auth.login_max_failures, settings.auth.login_window_s)
     app[RUNTIME] = Runtime()
+    app[METRICS] = Metrics()
+    app[METRICS].redis_configured.set(1 if settings.redis.url else 0)
+    app[METRICS_TOKEN] = settings.secrets.metrics_token
+    app.cleanup_ctx.append(_redis)
     app.cleanup_ctx.append(_upstream)
     app.cleanup_ctx.append(_gateway)
+    app.cleanup_ctx.append(_realtime)
     app.add_routes(health.routes)
+    if settings.server.metrics_enabled:
+        app.add_routes(metrics_routes)
     app.add_routes(session.routes)
     portfolio.setup(app)
     analytics.setup(app)
@@ -50,6 +64,8 @@ def create_app(settings: Settings) -> web.Application:
     assets.setup(app)
     funds.setup(app)
     app.add_routes(openapi.routes)
+    dashboard.setup(app)
+    live.setup(app)
     return app
 
 
@@ -66,6 +82,26 @@ def _signing_secret(settings: Settings) -> str:
 def demo_logins_enabled(settings: Settings) -> bool:
     mode = settings.auth.demo_logins
     return mode == "on" or (mode == "auto" and settings.sandbox_mode)
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    """One Redis client for the process when `redis.url` is set: idempotency keys move there
+    so every instance (and a restarted one) sees the same keys."""
+    settings, runtime = app[SETTINGS], app[RUNTIME]
+    if not settings.redis.url:
+        yield
+        return
+    client = Redis.from_url(
+        settings.redis.url, socket_timeout=2.0, socket_connect_timeout=2.0, health_check_interval=15
+    )
+    runtime.redis = client
+    app[IDEMPOTENCY].backend = RedisBackend(client, settings.funds.idempotency_ttl_s)
+    log.info("redis.configured")
+    try:
+        yield
+    finally:
+        runtime.redis = None
+        await client.aclose()
 
 
 async def _upstream(app: web.Application) -> AsyncIterator[None]:
@@ -119,7 +155,7 @@ def embedded_sandbox_config(settings: Settings) -> SandboxConfig:
 
 async def _gateway(app: web.Application) -> AsyncIterator[None]:
     """One client session for the process, and the gateway that calls Alpaca through it."""
-    settings, runtime = app[SETTINGS], app[RUNTIME]
+    settings, runtime, metrics = app[SETTINGS], app[RUNTIME], app[METRICS]
     assert runtime.endpoints is not None
     broker = settings.broker
     async with ClientSession(
@@ -137,11 +173,37 @@ async def _gateway(app: web.Application) -> AsyncIterator[None]:
                 max_delay_s=broker.retry_max_delay_s,
             ),
             breaker=CircuitBreaker(broker.circuit_failure_threshold, broker.circuit_reset_s),
+            metrics=metrics,
         )
-        cache = ReadCache(max_entries=broker.cache_max_entries, max_stale_s=broker.max_stale_s)
+        metrics.upstream_circuit_open.set_function(
+            lambda: 0.0 if http.breaker.state is CircuitState.CLOSED else 1.0
+        )
+        cache = ReadCache(
+            max_entries=broker.cache_max_entries, max_stale_s=broker.max_stale_s, metrics=metrics
+        )
         runtime.gateway_ = BrokerGateway(http, cache, broker, settings.alpaca.data_feed)
         try:
             yield
         finally:
             runtime.gateway_ = None
             runtime.http_session = None
+
+
+async def _realtime(app: web.Application) -> AsyncIterator[None]:
+    """The real-time engine: holdings collector, stream reader (or the Redis lease for it),
+    revaluation and the live sockets' hub."""
+    settings, runtime = app[SETTINGS], app[RUNTIME]
+    engine = RealtimeEngine(
+        settings,
+        gateway=lambda: runtime.gateway,
+        session=runtime.http_session,
+        endpoints=runtime.endpoints,
+        redis=runtime.redis,
+    )
+    await engine.start()
+    runtime.realtime = engine
+    try:
+        yield
+    finally:
+        runtime.realtime = None
+        await engine.close()

@@ -8,8 +8,10 @@ session, the gateway, the embedded sandbox) lives on the `Runtime` object, fille
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import ClientSession, web
+from redis.asyncio import Redis
 
 from .auth import LoginThrottle, TokenService, UserDirectory
 from .broker.endpoints import AlpacaEndpoints
@@ -17,6 +19,9 @@ from .broker.gateway import BrokerGateway
 from .config import Settings
 from .errors import BrokerUnavailable
 from .sandbox.app import RunningSandbox
+
+if TYPE_CHECKING:
+    from .realtime.engine import RealtimeEngine
 
 
 @dataclass
@@ -28,6 +33,8 @@ class Runtime:
     gateway_: BrokerGateway | None = None
     sandbox: RunningSandbox | None = None
     users: UserDirectory | None = None
+    redis: Redis | None = None  # the one shared client, when `redis.url` is set
+    realtime: RealtimeEngine | None = None  # live values: stream, revaluation, WebSocket hub
 
     @property
     def gateway(self) -> BrokerGateway:

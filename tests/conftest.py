@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from portfolio_rt.sandbox.app import RunningSandbox, serve_sandbox
 from portfolio_rt.sandbox.settings import SandboxConfig
 from portfolio_rt.sandbox.world import Sandbox
+from tests.redis_server import redis_server
 
 SANDBOX_KEY = "test-key"
 SANDBOX_SECRET = "test-secret"
@@ -52,3 +53,10 @@ async def fresh_sandbox_server(fresh_sandbox: Sandbox) -> AsyncIterator[RunningS
     """A world of its own served on a free loopback port for this test."""
     async with serve_sandbox(fresh_sandbox) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis server of the test session's own (never the machine's standard one)."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url

@@ -18,13 +18,15 @@ from ..auth import WRITE
 from ..banking import aba_checksum_ok, account_number_ok, mask
 from ..broker.gateway import decimal_of
 from ..errors import BadRequest, BrokerTimeout, BrokerUnavailable, Conflict, ServiceError
-from ..idempotency import IdempotencyStore, fingerprint, validate_key
+from ..idempotency import IdempotencyStore, MemoryBackend, fingerprint, validate_key
 from ..keys import RUNTIME, SETTINGS
 from .identity import identify
 from .request_body import json_object
 from .responses import json_response
 
 log = structlog.get_logger("portfolio_rt.funds")
+_REPLAYED = {"Idempotent-Replayed": "true"}
+_CLOCK_SLACK_S = 60.0
 routes = web.RouteTableDef()
 IDEMPOTENCY = web.AppKey("idempotency", IdempotencyStore)
 
@@ -122,40 +124,81 @@ async def deposit(request: web.Request) -> web.Response:
     relationship_id = _uuid(body.get("relationship_id"), "relationship_id")
 
     store = request.app[IDEMPOTENCY]
+    gateway = request.app[RUNTIME].gateway
     scope = f"deposit:{identity.account_id}:{key}"
-    earlier = store.begin(
-        scope, fingerprint({"amount": str(amount), "relationship_id": str(relationship_id)})
-    )
+    print_ = fingerprint({"amount": str(amount), "relationship_id": str(relationship_id)})
+    earlier = await store.begin(scope, print_)
     if earlier is not None:
         if earlier.state == "done":
-            return json_response(
-                earlier.body, status=earlier.status, headers={"Idempotent-Replayed": "true"}
-            )
-        raise Conflict(
-            "We could not confirm whether this deposit went through. Check your transfers "
-            "before trying again; this key will not send it a second time.",
-            details={"idempotency": "uncertain"},
+            return json_response(earlier.body, status=earlier.status, headers=_REPLAYED)
+        # The first attempt's answer was lost: find the transfer it may have made.
+        found = await _reconcile(
+            request, identity.account_id, amount, relationship_id, earlier.started_at, scope
         )
-    gateway = request.app[RUNTIME].gateway
+        if found is not None:
+            body = transfer_json(found)
+            await store.complete(scope, 201, body)
+            log.info("funds.deposit_reconciled", transfer_id=str(found.id))
+            return json_response(body, status=201, headers=_REPLAYED)
+        if not store.settled(earlier):
+            raise Conflict(
+                "We are still confirming whether this deposit went through; "
+                "try again in a few seconds with the same key.",
+                details={"idempotency": "uncertain"},
+                retry_after=5,
+            )
+        await store.restart(scope, earlier)  # it never reached Alpaca: safe to send now
     try:
         transfer = await gateway.create_deposit(
             identity.account_id, amount=amount, relationship_id=relationship_id
         )
     except (BrokerTimeout, BrokerUnavailable) as exc:
-        # The request may have reached Alpaca: never resend under this key.
-        store.mark_uncertain(scope)
+        # The request may have reached Alpaca: the next retry reconciles before sending.
+        await store.mark_uncertain(scope)
         log.warning("funds.deposit_uncertain", error=exc.code)
         raise
     except ServiceError:
-        store.release(scope)  # Alpaca answered with a refusal: nothing moved
+        await store.release(scope)  # Alpaca answered with a refusal: nothing moved
         raise
     except BaseException:
-        store.mark_uncertain(scope)
+        await store.mark_uncertain(scope)
         raise
+    await store.claim(str(transfer.id), scope)
     response_body = transfer_json(transfer)
-    store.complete(scope, 201, response_body)
+    await store.complete(scope, 201, response_body)
     log.info("funds.deposit_created", transfer_id=str(transfer.id), amount=str(amount))
     return json_response(response_body, status=201)
+
+
+async def _reconcile(
+    request: web.Request,
+    account_id: UUID,
+    amount: Decimal,
+    relationship_id: UUID,
+    started_at: float,
+    scope: str,
+) -> Transfer | None:
+    """The deposit an unanswered attempt made, if Alpaca has it: same bank, same amount,
+    created since the attempt began (with slack for clock skew), not owned by another key."""
+    gateway = request.app[RUNTIME].gateway
+    gateway.invalidate_account(account_id)
+    transfers = (await gateway.transfers(account_id)).value
+    since = started_at - _CLOCK_SLACK_S
+    candidates = sorted(
+        (
+            t
+            for t in transfers
+            if t.relationship_id == relationship_id
+            and _enum(t.direction) == "INCOMING"
+            and decimal_of(t.amount) == amount
+            and t.created_at.timestamp() >= since
+        ),
+        key=lambda t: t.created_at,
+    )
+    for transfer in candidates:
+        if await request.app[IDEMPOTENCY].claim(str(transfer.id), scope):
+            return transfer
+    return None
 
 
 @routes.get("/api/funds/transfers")
@@ -213,5 +256,10 @@ def _uuid(raw: Any, name: str) -> UUID:
 
 
 def setup(app: web.Application) -> None:
-    app[IDEMPOTENCY] = IdempotencyStore(ttl_s=app[SETTINGS].funds.idempotency_ttl_s)
+    """Keys live in memory until start-up swaps in Redis (when configured)."""
+    settings = app[SETTINGS]
+    app[IDEMPOTENCY] = IdempotencyStore(
+        MemoryBackend(settings.funds.idempotency_ttl_s),
+        settle_after_s=2 * settings.alpaca.request_timeout_s + 5,
+    )
     app.add_routes(routes)

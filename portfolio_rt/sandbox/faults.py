@@ -301,6 +301,9 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
     rule = None if control else table.match_http(request.method, request.path)
     if rule is not None:
         if rule.latency_ms:
+            # Read the body first: a slow broker has the request; only its answer is late
+            # (a client that gives up meanwhile must not stop the work).
+            await request.read()
             await asyncio.sleep(rule.latency_ms / 1000)
         if rule.kind in ("drop", "disconnect"):
             return _drop(request)

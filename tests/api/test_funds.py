@@ -6,9 +6,12 @@ import asyncio
 from collections.abc import Callable
 from decimal import Decimal
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
+from portfolio_rt.api.funds import IDEMPOTENCY
+from portfolio_rt.keys import RUNTIME
 from portfolio_rt.sandbox.world import Sandbox
 
 Auth = Callable[..., dict[str, str]]
@@ -171,3 +174,56 @@ async def test_completed_deposit_shows_in_transfers_and_cash(
         await asyncio.sleep(0.2)
     assert mine["status"] == "COMPLETE"
     assert fresh_sandbox.ledger.balances(account).cash == cash_before + Decimal("125.50")
+
+
+async def test_lost_answer_is_reconciled_not_sent_twice(
+    fresh_api: TestClient, auth_for: Auth, fresh_sandbox: Sandbox
+) -> None:
+    """Alpaca took the deposit but the answer never came back (timeout): the retry with the
+    same key finds that transfer and returns it instead of depositing again."""
+    account = fresh_sandbox.personas["maya"]
+    headers = auth_for(fresh_api, account)
+    bank = await link(fresh_api, headers)
+    runtime_http = fresh_api.app[RUNTIME].gateway.http
+    runtime_http._timeout = aiohttp.ClientTimeout(total=0.3)
+    fresh_sandbox.faults.add(
+        {"route": "/v1/accounts/*/transfers", "method": "POST", "kind": "latency",
+         "latency_ms": 800, "count": 1}
+    )  # fmt: skip
+    body = {"amount": "42.00", "relationship_id": bank["id"]}
+    keyed = headers | {"Idempotency-Key": "deposit-lost-answer-1"}
+    before = len(fresh_sandbox.ledger.transfers(account))
+    first = await fresh_api.post("/api/funds/deposits", json=body, headers=keyed)
+    assert first.status == 504
+    await asyncio.sleep(1.0)  # the sandbox finishes creating the transfer
+    retry = await fresh_api.post("/api/funds/deposits", json=body, headers=keyed)
+    assert retry.status == 201
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert len(fresh_sandbox.ledger.transfers(account)) == before + 1
+
+
+async def test_attempt_that_never_arrived_is_sent_once_settled(
+    fresh_api: TestClient, auth_for: Auth, fresh_sandbox: Sandbox
+) -> None:
+    """The connection dropped before Alpaca saw the deposit: after the settle window the
+    retry sends it, exactly once."""
+    account = fresh_sandbox.personas["maya"]
+    headers = auth_for(fresh_api, account)
+    bank = await link(fresh_api, headers)
+    fresh_api.app[IDEMPOTENCY].settle_after_s = 0.5
+    fresh_sandbox.faults.add(
+        {"route": "/v1/accounts/*/transfers", "method": "POST", "kind": "drop", "count": 1}
+    )
+    body = {"amount": "43.00", "relationship_id": bank["id"]}
+    keyed = headers | {"Idempotency-Key": "deposit-never-arrived-1"}
+    before = len(fresh_sandbox.ledger.transfers(account))
+    first = await fresh_api.post("/api/funds/deposits", json=body, headers=keyed)
+    assert first.status == 503
+    too_soon = await fresh_api.post("/api/funds/deposits", json=body, headers=keyed)
+    assert too_soon.status == 409
+    await asyncio.sleep(0.6)
+    retry = await fresh_api.post("/api/funds/deposits", json=body, headers=keyed)
+    assert retry.status == 201
+    again = await fresh_api.post("/api/funds/deposits", json=body, headers=keyed)
+    assert (await again.json())["id"] == (await retry.json())["id"]
+    assert len(fresh_sandbox.ledger.transfers(account)) == before + 1
