@@ -118,3 +118,40 @@ async def test_pat_has_about_300_positions(
 
 def _accounts(sandbox: Sandbox) -> list[UUID]:
     return list(sandbox.personas.values())
+
+
+ROUTES = (
+    "/api/portfolio/summary",
+    "/api/portfolio/history?period=1W",
+    "/api/portfolio/positions",
+    "/api/portfolio/analytics",
+    "/api/portfolio/orders?status=all&limit=20",
+    "/api/portfolio/activities?limit=20",
+    "/api/funds/bank-accounts",
+    "/api/funds/transfers",
+)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+async def test_every_route_answers_for_every_demo_user(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox, persona: str
+) -> None:
+    headers = auth_for(api, shared_sandbox.personas[persona])
+    for path in ROUTES:
+        response = await api.get(path, headers=headers)
+        assert response.status == 200, (persona, path, await response.text())
+        assert response.content_type == "application/json"
+
+
+async def test_orders_and_activities_are_the_callers_own(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    for persona in ("jordan", "sam"):
+        account = shared_sandbox.personas[persona]
+        headers = auth_for(api, account)
+        orders = await (await api.get("/api/portfolio/orders?limit=500", headers=headers)).json()
+        own = {str(o.id) for o in shared_sandbox.ledger.orders(account, status="all", limit=500)}
+        assert {o["id"] for o in orders["orders"]} <= own
+        transfers = await (await api.get("/api/funds/transfers", headers=headers)).json()
+        own_transfers = {str(t.id) for t in shared_sandbox.ledger.transfers(account)}
+        assert {t["id"] for t in transfers["transfers"]} <= own_transfers
