@@ -24,6 +24,7 @@ SECRET_ENV = {
     "alpaca_api_key": "ALPACA_BROKER_API_KEY",
     "alpaca_secret_key": "ALPACA_BROKER_SECRET_KEY",
     "session_secret": "PORTFOLIO_RT_SECRET",
+    "metrics_token": "PORTFOLIO_RT_METRICS_TOKEN",
 }
 
 
@@ -46,6 +47,7 @@ class ServerSettings:
     allowed_origins: tuple[str, ...] = ()
     shutdown_timeout_s: float = field(default=5.0, metadata=_range(0, 60))
     max_body_bytes: int = field(default=65536, metadata=_range(1024, 16 * 1024 * 1024))
+    metrics_enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,11 @@ class FundsSettings:
 
 
 @dataclass(frozen=True)
+class ReturnsSettings:
+    benchmark_symbol: str = "SPY"
+
+
+@dataclass(frozen=True)
 class SandboxSettings:
     host: str = "127.0.0.1"
     port: int = field(default=0, metadata=_range(0, 65535))
@@ -115,8 +122,46 @@ class SandboxSettings:
 
 
 @dataclass(frozen=True)
+class DashboardSettings:
+    web_dir: str = ""
+    scores_refresh_s: float = field(default=300.0, metadata=_range(10, 86400))
+
+
+@dataclass(frozen=True)
 class RedisSettings:
     url: str = ""
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """The market-data stream reader (one connection per endpoint, stocks and crypto)."""
+
+    enabled: bool = True
+    encoding: str = field(default="msgpack", metadata=_choice("msgpack", "json"))
+    crypto: bool = True
+    reconnect_base_delay_s: float = field(default=1.0, metadata=_range(0.01, 60))
+    reconnect_max_delay_s: float = field(default=30.0, metadata=_range(0.1, 3600))
+    connection_limit_delay_s: float = field(default=15.0, metadata=_range(0.01, 3600))
+    silence_timeout_s: float = field(default=30.0, metadata=_range(0.1, 3600))
+    handshake_timeout_s: float = field(default=10.0, metadata=_range(0.1, 120))
+    snapshot_poll_s: float = field(default=15.0, metadata=_range(0.1, 3600))
+    clock_poll_s: float = field(default=60.0, metadata=_range(1, 3600))
+
+
+@dataclass(frozen=True)
+class RealtimeSettings:
+    """Live values: holdings collection, revaluation, the WebSocket hub and scale-out."""
+
+    push_interval_s: float = field(default=1.0, metadata=_range(0.01, 60))
+    collector_interval_s: float = field(default=60.0, metadata=_range(0.1, 86400))
+    account_refresh_s: float = field(default=60.0, metadata=_range(0.1, 86400))
+    auth_timeout_s: float = field(default=5.0, metadata=_range(0.1, 120))
+    heartbeat_s: float = field(default=25.0, metadata=_range(1, 3600))
+    max_pending: int = field(default=16, metadata=_range(1, 10_000))
+    send_timeout_s: float = field(default=10.0, metadata=_range(0.1, 600))
+    fanout_interval_s: float = field(default=0.1, metadata=_range(0.01, 10))
+    lease_ttl_s: float = field(default=5.0, metadata=_range(1, 600))
+    redis_prefix: str = "portfolio_rt"
 
 
 @dataclass(frozen=True)
@@ -126,6 +171,7 @@ class Secrets:
     alpaca_api_key: str = field(default="", repr=False)
     alpaca_secret_key: str = field(default="", repr=False)
     session_secret: str = field(default="", repr=False)
+    metrics_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -136,8 +182,12 @@ class Settings:
     alpaca: AlpacaSettings = field(default_factory=AlpacaSettings)
     broker: BrokerSettings = field(default_factory=BrokerSettings)
     funds: FundsSettings = field(default_factory=FundsSettings)
+    returns: ReturnsSettings = field(default_factory=ReturnsSettings)
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
+    stream: StreamSettings = field(default_factory=StreamSettings)
+    realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
+    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     secrets: Secrets = field(default_factory=Secrets, repr=False)
 
     @property

@@ -17,6 +17,8 @@ from .broker.gateway import HistoryQuery
 from .errors import BadRequest
 
 NEW_YORK = ZoneInfo("America/New_York")
+# External flows asked for with every history, so returns can take deposits out.
+CASHFLOW_TYPES = "CSD,CSW,JNLC"
 PERIODS = ("1D", "1W", "1M", "3M", "6M", "YTD", "1Y", "MAX")
 
 _FIXED = {
@@ -27,6 +29,9 @@ _FIXED = {
     "6M": ("6M", "1D"),
     "1Y": ("1A", "1D"),  # Alpaca spells years "A"
 }
+
+
+PERIODS_PER_YEAR = {"1D": 252.0, "1H": 252.0 * 6.5, "15Min": 252.0 * 26, "5Min": 252.0 * 78}
 
 
 def parse_period(raw: str | None) -> str:
@@ -54,6 +59,7 @@ def history_query(
             period=alpaca_period,
             intraday_reporting=reporting,
             pnl_reset="no_reset",
+            cashflow_types=CASHFLOW_TYPES,
         )
     if period == "YTD":
         local = now.astimezone(NEW_YORK)
@@ -66,4 +72,5 @@ def history_query(
         start=start,
         intraday_reporting=reporting,
         pnl_reset="no_reset",
+        cashflow_types=CASHFLOW_TYPES,
     )

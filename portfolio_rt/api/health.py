@@ -35,7 +35,19 @@ async def ready(request: web.Request) -> web.Response:
                 "circuit": gateway.http.breaker.state.value,
                 "reason": exc.code,
             }
-    checks["redis"] = {"ok": True, "configured": bool(request.app[SETTINGS].redis.url)}
+    engine = runtime.realtime
+    checks["stream"] = (
+        engine.stream_readiness() if engine is not None else {"ok": False, "reason": "starting"}
+    )
+    if not request.app[SETTINGS].redis.url:
+        checks["redis"] = {"ok": True, "configured": False}
+    elif engine is not None and engine.bus is not None:
+        up = await engine.bus.ping()
+        checks["redis"] = {"ok": up, "configured": True}
+        if not up:
+            checks["redis"]["reason"] = "unreachable"
+    else:
+        checks["redis"] = {"ok": False, "configured": True, "reason": "starting"}
     ok = all(bool(c["ok"]) for c in checks.values())
     return json_response(
         {"status": "ready" if ok else "not_ready", "checks": checks}, status=200 if ok else 503

@@ -11,6 +11,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from ..errors import ServiceError
+from ..metrics import METRICS, route_template
 from .responses import json_response
 
 log = structlog.get_logger("portfolio_rt.http")
@@ -31,6 +32,25 @@ _STATUS_CODES = {
     422: "unprocessable",
     429: "rate_limited",
 }
+
+
+# On every response (the dashboard's pages add their Content-Security-Policy and others).
+BASELINE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def raised_at(exc: BaseException) -> str:
+    """`module.py:123 in function` of the innermost frame of the exception's traceback."""
+    tb = exc.__traceback__
+    if tb is None:
+        return "unknown"
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    return f"{code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno} in {code.co_name}"
 
 
 def request_id_of(request: web.Request) -> str:
@@ -71,14 +91,26 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         status = response.status
         if not response.prepared:
             response.headers[REQUEST_ID_HEADER] = request_id
+            for name, value in BASELINE_HEADERS.items():
+                response.headers.setdefault(name, value)
+            if request.path.startswith("/api/"):
+                # Account data: never kept by a browser's or a proxy's cache.
+                response.headers.setdefault("Cache-Control", "no-store")
         return response
+    except web.HTTPException as exc:  # a redirect, passed through as it is
+        status = exc.status
+        raise
     finally:
+        elapsed = time.perf_counter() - started
+        metrics = request.config_dict.get(METRICS)
+        if metrics is not None:
+            metrics.observe_request(route_template(request), request.method, status, elapsed)
         log.info(
             "http.request",
             method=request.method,
             path=request.path,
             status=status,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            duration_ms=round(elapsed * 1000, 2),
         )
         structlog.contextvars.unbind_contextvars("request_id")
 
@@ -102,6 +134,14 @@ async def _handle(request: web.Request, handler: Handler) -> web.StreamResponse:
         )
         headers = {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "retry-after"}}
         return error_response(request, exc.status, code, message, headers=headers)
-    except Exception:
-        log.exception("http.unhandled_error", method=request.method, path=request.path)
+    except Exception as exc:
+        # The type and where it was raised, not the traceback: log lines (and responses) never
+        # carry stack traces, which can hold request data.
+        log.error(
+            "http.unhandled_error",
+            method=request.method,
+            path=request.path,
+            error=type(exc).__name__,
+            at=raised_at(exc),
+        )
         return error_response(request, 500, "internal_error", "Something went wrong on our side.")

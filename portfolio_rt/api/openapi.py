@@ -72,6 +72,10 @@ SCHEMAS: dict[str, Schema] = {
             "today_return": RETURN,
             "all_time_return": RETURN,
             "net_deposits": MONEY,
+            "twr_pct": {**PCT, "description": "Investment return (time-weighted), all time."},
+            "twr_reason": NULLABLE_TEXT,
+            "mwr_pct": {**PCT, "description": "Your personal return (money-weighted), all time."},
+            "mwr_reason": NULLABLE_TEXT,
             "market_open": {"type": "boolean"},
             "as_of": TIME,
             "stale": {"type": "boolean"},
@@ -86,8 +90,33 @@ SCHEMAS: dict[str, Schema] = {
             "equity": {"type": "array", "items": MONEY},
             "profit_loss": {"type": "array", "items": MONEY},
             "profit_loss_pct": {"type": "array", "items": PCT},
+            "net_deposits": {
+                "type": "array",
+                "items": MONEY,
+                "description": "Money put in, net of withdrawals, as of each point.",
+            },
+            "twr_pct": {
+                "type": "array",
+                "items": PCT,
+                "description": "Investment return (time-weighted) from the first point, in %.",
+            },
+            "benchmark": obj(
+                {
+                    "symbol": TEXT,
+                    "return_pct": {"anyOf": [{"type": "array", "items": PCT}, {"type": "null"}]},
+                    "reason": NULLABLE_TEXT,
+                }
+            ),
             "change": obj(
                 {"amount": MONEY, "pct": PCT, "direction": {"enum": ["up", "down", "flat"]}}
+            ),
+            "stats": obj(
+                {
+                    "twr_pct": PCT,
+                    "volatility_pct": PCT,
+                    "max_drawdown": obj({"pct": PCT, "from": NULLABLE_TIME, "to": NULLABLE_TIME}),
+                    "return_per_risk": {"type": ["number", "null"]},
+                }
             ),
             "as_of": TIME,
             "stale": {"type": "boolean"},

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -15,9 +15,17 @@ from aiohttp import web
 from alpaca.trading.models import Asset, Position, TradeActivity
 
 from ..analytics.classification import Classification, Classifier
+from ..analytics.returns import (
+    RiskStats,
+    Unavailable,
+    cumulative_twr,
+    risk_stats,
+    twr,
+    xirr,
+)
 from ..broker.gateway import BrokerGateway, decimal_of
-from ..keys import RUNTIME
-from ..periods import NEW_YORK, history_query, parse_period
+from ..keys import RUNTIME, SETTINGS
+from ..periods import NEW_YORK, PERIODS_PER_YEAR, history_query, parse_period
 from ..valuation import (
     ZERO,
     CashFlow,
@@ -67,16 +75,29 @@ async def cash_flows(gateway: BrokerGateway, account_id: UUID) -> tuple[list[Cas
 async def summary(request: web.Request) -> web.Response:
     identity = identify(request)
     gateway = request.app[RUNTIME].gateway
-    account, (flows, flows_stale), clock = await asyncio.gather(
+    account, (flows, flows_stale), clock, profile = await asyncio.gather(
         gateway.trade_account(identity.account_id),
         cash_flows(gateway, identity.account_id),
         gateway.clock(),
+        gateway.account(identity.account_id),
     )
     trade = account.value
     equity, last_equity = _d(trade.equity), _d(trade.last_equity)
     now = _now()
     start_of_day = datetime.combine(now.astimezone(NEW_YORK).date(), datetime.min.time(), NEW_YORK)
     deposited = net_flows(flows)
+    created_at = datetime.fromisoformat(profile.value.created_at.replace("Z", "+00:00"))
+    since_opening = await gateway.portfolio_history(
+        identity.account_id,
+        history_query("MAX", account_created_at=created_at, crypto_only=False, now=now),
+    )
+    data = since_opening.value
+    point_flows = [
+        sum((_d(values[i]) for values in data.cashflow.values()), ZERO)
+        for i in range(len(data.equity))
+    ]
+    time_weighted = twr([_d(v) for v in data.equity], point_flows)
+    money_weighted = xirr([(f.at, f.amount) for f in flows], equity, now)
     return json_response(
         {
             "equity": money(equity),
@@ -87,9 +108,15 @@ async def summary(request: web.Request) -> web.Response:
             ).as_json(),
             "all_time_return": all_time_return(equity, deposited).as_json(),
             "net_deposits": money(deposited),
+            "twr_pct": _pct(time_weighted, 2) if isinstance(time_weighted, float) else None,
+            "twr_reason": time_weighted.reason if isinstance(time_weighted, Unavailable) else None,
+            "mwr_pct": _pct(money_weighted, 2) if isinstance(money_weighted, float) else None,
+            "mwr_reason": money_weighted.reason
+            if isinstance(money_weighted, Unavailable)
+            else None,
             "market_open": bool(clock.value.is_open),
             "as_of": now,
-            "stale": account.stale or flows_stale or clock.stale,
+            "stale": account.stale or flows_stale or clock.stale or since_opening.stale,
         }
     )
 
@@ -99,39 +126,126 @@ async def history(request: web.Request) -> web.StreamResponse:
     identity = identify(request)
     period = parse_period(request.query.get("period"))
     gateway = request.app[RUNTIME].gateway
-    account, positions = await asyncio.gather(
-        gateway.account(identity.account_id), gateway.positions(identity.account_id)
+    account, positions, (flows, flows_stale) = await asyncio.gather(
+        gateway.account(identity.account_id),
+        gateway.positions(identity.account_id),
+        cash_flows(gateway, identity.account_id),
     )
     crypto_only = bool(positions.value) and all(
-        str(p.asset_class.value if hasattr(p.asset_class, "value") else p.asset_class) == "crypto"
-        for p in positions.value
+        str(p.asset_class.value) == "crypto" for p in positions.value
     )
     created_at = datetime.fromisoformat(account.value.created_at.replace("Z", "+00:00"))
     query = history_query(
         period, account_created_at=created_at, crypto_only=crypto_only, now=_now()
     )
     fetched = await gateway.portfolio_history(identity.account_id, query)
+    benchmark_symbol = request.app[SETTINGS].returns.benchmark_symbol
+    daily = fetched.value.timeframe == "1D" and len(fetched.value.timestamp) > 1
+    closes: list[tuple[date, float]] = []
+    if daily:
+        start = datetime.fromtimestamp(fetched.value.timestamp[0], UTC).astimezone(NEW_YORK)
+        days = (datetime.now(NEW_YORK).date() - start.date()).days + 7
+        series = await gateway.daily_closes.closes(
+            [benchmark_symbol], datetime.now(NEW_YORK).date(), days=days
+        )
+        closes = series.get(benchmark_symbol, [])
 
     def build() -> dict[str, object]:
         data = fetched.value
         equity = [_d(v) for v in data.equity]
+        point_flows = [
+            sum((_d(values[i]) for values in data.cashflow.values()), ZERO)
+            for i in range(len(equity))
+        ]
+        after_each = _suffix_sums(point_flows)
+        deposited = net_flows(flows)
+        twr_series = cumulative_twr(equity, point_flows)
+        stats = risk_stats(equity, point_flows, PERIODS_PER_YEAR.get(data.timeframe, 252.0))
+        stamps = list(data.timestamp)
         return {
             "period": period,
             "timeframe": data.timeframe,
             "base_value": money(_d(data.base_value)) if data.base_value is not None else None,
-            "timestamp": list(data.timestamp),
+            "timestamp": stamps,
             "equity": [money(v) for v in equity],
             "profit_loss": [money(_d(v)) for v in data.profit_loss],
             "profit_loss_pct": [
                 round(v * 100, 4) if v is not None else None for v in data.profit_loss_pct
             ],
+            "net_deposits": [money(deposited - later) for later in after_each],
+            "twr_pct": [_pct(v) for v in twr_series],
+            "benchmark": _benchmark(benchmark_symbol, stamps, closes, daily),
             "change": range_change(equity),
+            "stats": _stats_json(stats, twr_series, stamps),
             "as_of": _now(),
-            "stale": fetched.stale or account.stale or positions.stale,
+            "stale": fetched.stale or account.stale or positions.stale or flows_stale,
         }
 
     key = ("history", identity.account_id, period)
-    return request.app[VIEWS].render(key, stamp_of(account, positions, fetched), build)
+    stamp = (*stamp_of(account, positions, fetched), flows_stale, len(flows), len(closes))
+    return request.app[VIEWS].render(key, stamp, build)
+
+
+def _pct(fraction: float | None, places: int = 4) -> float | None:
+    return None if fraction is None else round(fraction * 100, places)
+
+
+def _suffix_sums(values: list[Decimal]) -> list[Decimal]:
+    """For each point, the total of the values after it (flows that came later)."""
+    out = [ZERO] * len(values)
+    running = ZERO
+    for i in range(len(values) - 1, -1, -1):
+        out[i] = running
+        running += values[i]
+    return out
+
+
+def _benchmark(
+    symbol: str, stamps: list[int], closes: list[tuple[date, float]], daily: bool
+) -> dict[str, object]:
+    """The benchmark's cumulative return at each point, from its close on the first point's
+    day (the latest close on or before each point's market date)."""
+    if not daily:
+        return {"symbol": symbol, "return_pct": None, "reason": "Shown for 1M and longer."}
+    if not closes:
+        return {"symbol": symbol, "return_pct": None, "reason": f"No prices for {symbol}."}
+    ordered = sorted(closes)
+    out: list[float | None] = []
+    k, last = 0, None
+    for stamp in stamps:
+        day = datetime.fromtimestamp(stamp, UTC).astimezone(NEW_YORK).date()
+        while k < len(ordered) and ordered[k][0] <= day:
+            last = ordered[k][1]
+            k += 1
+        out.append(last)
+    first = next((v for v in out if v), None)
+    if first is None:
+        return {"symbol": symbol, "return_pct": None, "reason": f"No prices for {symbol}."}
+    return {
+        "symbol": symbol,
+        "return_pct": [None if v is None else round((v / first - 1) * 100, 4) for v in out],
+        "reason": None,
+    }
+
+
+def _stats_json(
+    stats: RiskStats, twr_series: list[float | None], stamps: list[int]
+) -> dict[str, object]:
+    def when(index: int | None) -> datetime | None:
+        return None if index is None else datetime.fromtimestamp(stamps[index], UTC)
+
+    return {
+        "twr_pct": _pct(twr_series[-1] if twr_series else None, 2),
+        "volatility_pct": _pct(stats.volatility, 2),
+        "max_drawdown": {
+            "pct": _pct(stats.max_drawdown, 2),
+            "from": when(stats.drawdown_start),
+            "to": when(stats.drawdown_end),
+        },
+        "return_per_risk": None
+        if stats.return_per_risk is None
+        else round(stats.return_per_risk, 2),
+    }
 
 
 @routes.get("/api/portfolio/positions")

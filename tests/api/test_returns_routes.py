@@ -1,0 +1,112 @@
+"""Returns on the value chart: deposits never count as return, and the time-weighted series
+agrees with the broker's own profit and loss to the cent, point by point."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from portfolio_rt.sandbox.world import Sandbox
+
+Auth = Callable[..., dict[str, str]]
+
+
+async def history(api: TestClient, auth_for: Auth, sandbox: Sandbox, who: str, period: str) -> dict:  # type: ignore[type-arg]
+    headers = auth_for(api, sandbox.personas[who])
+    response = await api.get(f"/api/portfolio/history?period={period}", headers=headers)
+    assert response.status == 200, await response.text()
+    return dict(await response.json())
+
+
+@pytest.mark.parametrize("period", ["MAX", "1Y", "1M", "1W"])
+async def test_flows_and_profit_reconcile_to_the_cent(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox, period: str
+) -> None:
+    body = await history(api, auth_for, shared_sandbox, "maya", period)
+    equity = [Decimal(v) for v in body["equity"]]
+    deposits = [Decimal(v) for v in body["net_deposits"]]
+    pnl = [Decimal(v) for v in body["profit_loss"]]
+    for i in range(1, len(equity)):
+        moved_in = deposits[i] - deposits[i - 1]
+        assert equity[i] - equity[i - 1] - moved_in == pnl[i] - pnl[i - 1], i
+
+
+async def test_maya_monthly_deposits_never_show_as_return(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    body = await history(api, auth_for, shared_sandbox, "maya", "MAX")
+    equity = [Decimal(v) for v in body["equity"]]
+    deposits = [Decimal(v) for v in body["net_deposits"]]
+    twr = body["twr_pct"]
+    deposit_days = [i for i in range(1, len(equity)) if deposits[i] > deposits[i - 1]]
+    assert len(deposit_days) >= 12  # saves monthly since 2022
+    for i in deposit_days:
+        if twr[i - 1] is None:
+            continue
+        daily = (1 + twr[i] / 100) / (1 + twr[i - 1] / 100) - 1
+        jump = (deposits[i] - deposits[i - 1]) / max(equity[i - 1], Decimal(1))
+        assert abs(daily) < 0.06, (i, daily, float(jump))
+    naive = float(equity[-1] / equity[next(i for i, e in enumerate(equity) if e > 0)] - 1)
+    assert naive * 100 > body["twr_pct"][-1] + 50  # deposits would have looked like gains
+
+
+async def test_net_deposits_end_at_the_ledgers_total(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    body = await history(api, auth_for, shared_sandbox, "maya", "MAX")
+    summary = await (
+        await api.get(
+            "/api/portfolio/summary", headers=auth_for(api, shared_sandbox.personas["maya"])
+        )
+    ).json()
+    assert body["net_deposits"][-1] == summary["net_deposits"]
+
+
+async def test_benchmark_follows_the_same_points(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    body = await history(api, auth_for, shared_sandbox, "jordan", "1Y")
+    bench = body["benchmark"]
+    assert bench["symbol"] == "SPY"
+    assert len(bench["return_pct"]) == len(body["timestamp"])
+    assert bench["return_pct"][0] == 0.0
+    intraday = await history(api, auth_for, shared_sandbox, "jordan", "1D")
+    assert intraday["benchmark"]["return_pct"] is None
+    assert intraday["benchmark"]["reason"]
+
+
+async def test_range_statistics_in_plain_numbers(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    body = await history(api, auth_for, shared_sandbox, "jordan", "1Y")
+    stats = body["stats"]
+    assert stats["volatility_pct"] > 0
+    assert stats["max_drawdown"]["pct"] <= 0
+    assert stats["max_drawdown"]["from"] <= stats["max_drawdown"]["to"]
+    assert stats["twr_pct"] == round(body["twr_pct"][-1], 2)
+
+
+async def test_summary_labels_time_and_money_weighted_returns(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    headers = auth_for(api, shared_sandbox.personas["maya"])
+    body = await (await api.get("/api/portfolio/summary", headers=headers)).json()
+    assert isinstance(body["twr_pct"], float)
+    assert isinstance(body["mwr_pct"], float)
+    assert body["twr_reason"] is None
+    history_body = await history(api, auth_for, shared_sandbox, "maya", "MAX")
+    assert abs(body["twr_pct"] - history_body["twr_pct"][-1]) < 0.5
+
+
+async def test_new_account_returns_say_why_they_are_missing(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    headers = auth_for(api, shared_sandbox.personas["alex"])
+    body = await (await api.get("/api/portfolio/summary", headers=headers)).json()
+    assert body["twr_pct"] is None
+    assert body["twr_reason"]
+    assert body["mwr_pct"] is None
+    assert body["mwr_reason"]
