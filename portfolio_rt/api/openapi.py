@@ -136,6 +136,8 @@ SCHEMAS: dict[str, Schema] = {
             "unrealized_pl": MONEY,
             "unrealized_plpc": {"type": "number"},
             "change_today": {"type": "number"},
+            "today_pl": MONEY,
+            "today_plpc": {"type": "number"},
             "weight_pct": {"type": "number"},
             "first_bought_at": NULLABLE_TIME,
         }
@@ -172,6 +174,47 @@ SCHEMAS: dict[str, Schema] = {
                 }
             ),
             "methodology_version": TEXT,
+            "as_of": TIME,
+            "stale": {"type": "boolean"},
+        }
+    ),
+    "Realized": obj(
+        {
+            "year": {"type": "integer"},
+            "method": {"const": "FIFO"},
+            "lots": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "symbol": TEXT,
+                        "qty": QTY,
+                        "bought_at": TIME,
+                        "sold_at": TIME,
+                        "proceeds": MONEY,
+                        "cost": MONEY,
+                        "gain": MONEY,
+                        "term": {"enum": ["short", "long"]},
+                    }
+                ),
+            },
+            "totals": obj(
+                {
+                    "proceeds": MONEY,
+                    "cost": MONEY,
+                    "gain": MONEY,
+                    "short_term_gain": MONEY,
+                    "long_term_gain": MONEY,
+                }
+            ),
+            "stale": {"type": "boolean"},
+        }
+    ),
+    "Income": obj(
+        {
+            "by_month": {"type": "array", "items": obj({"month": TEXT, "amount": MONEY})},
+            "by_holding": {"type": "array", "items": obj({"symbol": TEXT, "amount": MONEY})},
+            "trailing_12m": MONEY,
+            "yield_on_cost_pct": PCT,
             "as_of": TIME,
             "stale": {"type": "boolean"},
         }
@@ -408,6 +451,21 @@ def build_openapi() -> dict[str, Any]:
             )
         },
         "/api/portfolio/positions": {"get": _read("Holdings", "Positions")},
+        "/api/portfolio/realized": {
+            "get": _read(
+                "Realised gains and losses for a year (FIFO)",
+                "Realized",
+                [
+                    _query(
+                        "year",
+                        {"type": "integer", "minimum": 2000, "maximum": 2100},
+                        "Default: this year.",
+                    )
+                ],
+                BAD_REQUEST,
+            )
+        },
+        "/api/portfolio/income": {"get": _read("Dividend income", "Income")},
         "/api/portfolio/analytics": {
             "get": _read("Risk and diversification scores, exposures", "Analytics")
         },

@@ -308,6 +308,8 @@ def _position_row(
         "unrealized_pl": money(_d(p.unrealized_pl)),
         "unrealized_plpc": round(float(_d(p.unrealized_plpc)) * 100, 2),
         "change_today": round(float(_d(p.change_today)) * 100, 2),
+        "today_pl": money(_d(p.unrealized_intraday_pl)),
+        "today_plpc": round(float(_d(p.unrealized_intraday_plpc)) * 100, 2),
         "weight_pct": weight,
         "first_bought_at": opened.get(p.symbol),
     }

@@ -18,14 +18,14 @@ import orjson
 import structlog
 from aiohttp import web
 
+from ..banking import aba_checksum_ok
 from . import serialize as ser
 from .keys import SANDBOX
-from .ledger import OPEN_ORDER_STATUSES
+from .order_rules import OPEN_ORDER_STATUSES
 from .params import (
     CODE_NOT_FOUND,
     NY,
     ApiError,
-    aba_checksum_ok,
     invalid,
     optional_str,
     parse_bool,

@@ -182,12 +182,3 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise malformed("request body must be a JSON object")
     return parsed
-
-
-def aba_checksum_ok(routing_number: str) -> bool:
-    """The ABA routing-number check: 3·(d1+d4+d7) + 7·(d2+d5+d8) + (d3+d6+d9) ≡ 0 (mod 10)."""
-    if not re.fullmatch(r"\d{9}", routing_number):
-        return False
-    d = [int(c) for c in routing_number]
-    total = 3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8])
-    return total % 10 == 0

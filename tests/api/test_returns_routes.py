@@ -110,3 +110,60 @@ async def test_new_account_returns_say_why_they_are_missing(
     assert body["twr_reason"]
     assert body["mwr_pct"] is None
     assert body["mwr_reason"]
+
+
+async def test_realized_gains_for_jordans_partial_sale(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    account = shared_sandbox.personas["jordan"]
+    headers = auth_for(api, account)
+    sells = [
+        a
+        for a in shared_sandbox.ledger.activities(
+            account_id=account, activity_types=["FILL"], page_size=100
+        )
+        if a.side == "sell"
+    ]
+    assert sells, "jordan sold part of a position"
+    year = sells[0].at.year
+    body = await (await api.get(f"/api/portfolio/realized?year={year}", headers=headers)).json()
+    assert body["method"] == "FIFO"
+    sold = sum(Decimal(lot["qty"]) for lot in body["lots"])
+    assert sold == sum(s.qty for s in sells if s.at.year == year)
+    for lot in body["lots"]:
+        assert Decimal(lot["gain"]) == Decimal(lot["proceeds"]) - Decimal(lot["cost"])
+    totals = body["totals"]
+    assert Decimal(totals["gain"]) == Decimal(totals["short_term_gain"]) + Decimal(
+        totals["long_term_gain"]
+    )
+
+
+@pytest.mark.parametrize("year", ["1999", "abc", "3000"])
+async def test_realized_rejects_bad_years(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox, year: str
+) -> None:
+    headers = auth_for(api, shared_sandbox.personas["jordan"])
+    response = await api.get(f"/api/portfolio/realized?year={year}", headers=headers)
+    assert response.status == 400
+
+
+async def test_income_matches_sams_dividends(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    account = shared_sandbox.personas["sam"]
+    body = await (await api.get("/api/portfolio/income", headers=auth_for(api, account))).json()
+    paid = sum(
+        (
+            a.net_amount or Decimal(0)
+            for a in shared_sandbox.ledger.activities(
+                account_id=account, activity_types=["DIV"], page_size=100
+            )
+        ),
+        Decimal(0),
+    )
+    assert paid > 0
+    by_month = sum(Decimal(m["amount"]) for m in body["by_month"])
+    by_holding = sum(Decimal(h["amount"]) for h in body["by_holding"])
+    assert by_month == by_holding
+    assert by_month >= paid  # this page of activities is at most all of them
+    assert body["yield_on_cost_pct"] > 0

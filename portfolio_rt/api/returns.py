@@ -1,0 +1,111 @@
+"""Realised gains (first in, first out) and dividend income, from the account's activities."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+from alpaca.trading.models import NonTradeActivity, TradeActivity
+
+from ..analytics.returns import Dividend, Fill, income, realized_fifo
+from ..broker.gateway import decimal_of
+from ..errors import BadRequest
+from ..keys import RUNTIME
+from ..periods import NEW_YORK
+from ..valuation import ZERO, money
+from .activity import ACTIVITY_TYPES
+from .identity import identify
+from .responses import json_response
+
+routes = web.RouteTableDef()
+
+
+def _d(value: Any) -> Decimal:
+    return decimal_of(value) or ZERO
+
+
+@routes.get("/api/portfolio/realized")
+async def realized(request: web.Request) -> web.Response:
+    """Gains and losses on shares sold in a year, each sale matched to the oldest shares
+    bought (FIFO), split short and long term (held more than a year)."""
+    identity = identify(request)
+    raw = request.query.get("year")
+    this_year = datetime.now(NEW_YORK).year
+    try:
+        year = int(raw) if raw is not None else this_year
+    except ValueError:
+        year = 0
+    if not 2000 <= year <= this_year + 1:
+        raise BadRequest(
+            f"'year' must be a year from 2000 to {this_year}.", details={"field": "year"}
+        )
+    fetched = await request.app[RUNTIME].gateway.all_activities(identity.account_id, ("FILL",))
+    fills = [
+        Fill(a.transaction_time, a.symbol, str(a.side.value), _d(a.qty), _d(a.price))
+        for a in fetched.value
+        if isinstance(a, TradeActivity)
+    ]
+    lots = [lot for lot in realized_fifo(fills) if lot.sold_at.astimezone(NEW_YORK).year == year]
+    short = sum((lot.gain for lot in lots if not lot.long_term), ZERO)
+    long_ = sum((lot.gain for lot in lots if lot.long_term), ZERO)
+    return json_response(
+        {
+            "year": year,
+            "method": "FIFO",
+            "lots": [
+                {
+                    "symbol": lot.symbol,
+                    "qty": lot.qty,
+                    "bought_at": lot.bought_at,
+                    "sold_at": lot.sold_at,
+                    "proceeds": money(lot.proceeds),
+                    "cost": money(lot.cost),
+                    "gain": money(lot.gain),
+                    "term": "long" if lot.long_term else "short",
+                }
+                for lot in sorted(lots, key=lambda lot: lot.sold_at, reverse=True)
+            ],
+            "totals": {
+                "proceeds": money(sum((lot.proceeds for lot in lots), ZERO)),
+                "cost": money(sum((lot.cost for lot in lots), ZERO)),
+                "gain": money(short + long_),
+                "short_term_gain": money(short),
+                "long_term_gain": money(long_),
+            },
+            "stale": fetched.stale,
+        }
+    )
+
+
+@routes.get("/api/portfolio/income")
+async def dividend_income(request: web.Request) -> web.Response:
+    """Dividends received by month and by holding, the last twelve months' total, and that
+    total as a share of what the current holdings cost (yield on cost)."""
+    identity = identify(request)
+    gateway = request.app[RUNTIME].gateway
+    fetched, positions = await asyncio.gather(
+        gateway.all_activities(identity.account_id, ACTIVITY_TYPES["dividend"]),
+        gateway.positions(identity.account_id),
+    )
+    dividends = [
+        Dividend(a.date, a.symbol or "", _d(a.net_amount))
+        for a in fetched.value
+        if isinstance(a, NonTradeActivity) and a.date is not None
+    ]
+    cost = sum((_d(p.cost_basis) for p in positions.value), ZERO)
+    result = income(dividends, datetime.now(NEW_YORK).date(), cost)
+    return json_response(
+        {
+            "by_month": [{"month": m, "amount": money(a)} for m, a in result.by_month],
+            "by_holding": [{"symbol": s, "amount": money(a)} for s, a in result.by_holding],
+            "trailing_12m": money(result.trailing_12m),
+            "yield_on_cost_pct": None
+            if result.yield_on_cost is None
+            else round(result.yield_on_cost * 100, 2),
+            "as_of": datetime.now(UTC),
+            "stale": fetched.stale or positions.stale,
+        }
+    )
