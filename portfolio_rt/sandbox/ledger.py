@@ -11,20 +11,31 @@ history in the past.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo
 
+from .activity_log import SDK_ACTIVITY_TYPES, activity_id, check_paging, epoch_ms, page, parse_types
 from .book import Book, Holding, MoneyEvent
+from .dividends import DividendCalendar
 from .history import HistoryRequest, build_history
+from .order_rules import (
+    OPEN_ORDER_STATUSES,
+    OrderTerms,
+    check_order,
+    find_instrument,
+    money,
+    notional_qty,
+    parse_decimal,
+    plain,
+    reservation,
+)
 from .records import (
     CENT,
-    QTY_STEP,
     ZERO,
     AccountRecord,
     ActivityRecord,
@@ -43,7 +54,6 @@ from .records import (
 if TYPE_CHECKING:
     from .calendar import MarketClock
     from .market import Dividend, Market
-    from .universe import Instrument
 
 __all__ = [
     "AccountRecord",
@@ -61,115 +71,40 @@ __all__ = [
 
 LEDGER_NAMESPACE = UUID("3b8e5d7a-2f64-4c1e-8a9b-5d0c7e4f1a26")
 NY = ZoneInfo("America/New_York")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-OPEN_ORDER_STATUSES = frozenset({"new", "accepted", "partially_filled", "pending_new"})
-CLOSED_ORDER_STATUSES = frozenset({"filled", "canceled", "expired", "rejected"})
-ORDER_TYPES = frozenset({"market", "limit"})
-TIMES_IN_FORCE = frozenset({"day", "gtc", "ioc", "fok"})
-ACTIVITY_TYPES = frozenset({"FILL", "CSD", "CSW", "DIV"})
-SDK_ACTIVITY_TYPES = frozenset(
-    [
-        "FILL",
-        "ACATC",
-        "ACATS",
-        "CFEE",
-        "CIL",
-        "CSD",
-        "CSW",
-        "DIV",
-        "DIVCGL",
-        "DIVCGS",
-        "DIVNRA",
-        "DIVROC",
-        "DIVTXEX",
-        "DIVWH",
-        "EXTRD",
-        "FEE",
-        "FXTRD",
-        "INT",
-        "INTPNL",
-        "JNLC",
-        "JNLS",
-        "MA",
-        "MEM",
-        "NC",
-        "OCT",
-        "OPASN",
-        "OPCSH",
-        "OPEXC",
-        "OPEXP",
-        "OPTRD",
-        "PTC",
-        "REORG",
-        "SPIN",
-        "SPLIT",
-        "SWP",
-        "VOF",
-        "WH",
-    ]
-)
 MAX_TRANSFER = Decimal(50_000)
-MAX_NUMBER = Decimal(10) ** 12  # beyond any real order; keeps Decimal arithmetic exact
-MIN_NOTIONAL = Decimal(1)
 TRANSFER_EXPIRY = timedelta(days=7)
-DIVIDEND_LOOKAHEAD = timedelta(days=200)
 
-# Replays a lazily materialised account into the ledger (see `Ledger.register_lazy_account`).
+# Replays a lazily built account into the ledger (see `Ledger.create_account(replay=...)`).
 Replay = Callable[["Ledger", UUID], None]
 
 
-@dataclass(order=True, slots=True)
+@dataclass(slots=True)
 class _Due:
-    """A piece of time-driven work, ordered by when it is due (then by insertion)."""
+    """A piece of time-driven work for one account (queued as `(due, seq, _Due)` tuples)."""
 
     due: datetime
-    seq: int
-    kind: str = field(compare=False)
-    account_id: UUID = field(compare=False)
-    payload: object = field(compare=False)
+    kind: str
+    account_id: UUID
+    payload: object
 
 
 @dataclass(frozen=True, slots=True)
 class _DividendPayment:
+    """A dividend owed to one holder: fixed on the ex-date, paid on the pay date."""
+
     symbol: str
     qty: Decimal
     per_share: Decimal
     amount: Decimal
 
 
-def _money(value: Decimal) -> Decimal:
-    return value.quantize(CENT)
-
-
-def _activity_id(ms: int, account_id: UUID, seq: int) -> str:
-    """`YYYYMMDDhhmmssSSS::<uuid>` for epoch millisecond `ms`; ids sort as the activities do."""
-    stamp = (EPOCH + timedelta(milliseconds=ms)).strftime("%Y%m%d%H%M%S")
-    return f"{stamp}{ms % 1000:03d}::{uuid5(account_id, f'activity:{seq}')}"
-
-
-def plain(value: Decimal) -> Decimal:
-    """`value` without trailing zeros and never in exponent form (`10`, not `1E+1`)."""
-    out = value.normalize()
-    return out.quantize(Decimal(1)) if out == out.to_integral_value() else out
-
-
 def _ny(d: date, at: time) -> datetime:
     return datetime.combine(d, at, NY).astimezone(UTC)
 
 
-def _decimal(value: Decimal | float | int | str | None, name: str) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        out = value if isinstance(value, Decimal) else Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise unprocessable(f"{name} must be a number") from None
-    if not out.is_finite():
-        raise unprocessable(f"{name} must be a number")
-    if abs(out) >= MAX_NUMBER:
-        raise unprocessable(f"{name} is too large")
-    return out
+def _aware(t: datetime | None) -> datetime | None:
+    """Naive datetimes are UTC (as alpaca-py sends them)."""
+    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
 
 
 class Ledger:
@@ -191,11 +126,10 @@ class Ledger:
         self._accounts: dict[UUID, AccountRecord] = {}
         self._books: dict[UUID, Book] = {}
         self._lazy: dict[UUID, Replay] = {}
-        self._due: list[_Due] = []
+        self._due: list[tuple[datetime, int, _Due]] = []
         self._due_seq = 0
         self._open_limits: dict[UUID, OrderRecord] = {}
-        self._dividends: dict[str, list[Dividend]] = {}
-        self._dividends_fetched: date | None = None
+        self._dividends = DividendCalendar(market, now)
         self._awaiting_ex: dict[str, dict[UUID, date]] = {}
         self._awaiting_checked: date | None = None
         self._all_activities: list[ActivityRecord] = []
@@ -284,15 +218,15 @@ class Ledger:
         t = t or self._now()
         if self._awaiting_ex:
             self._recheck_dividends()
-        while self._due and self._due[0].due <= t:
-            item = heapq.heappop(self._due)
+        while self._due and self._due[0][0] <= t:
+            _, _, item = heapq.heappop(self._due)
             self._run_due(item)
         if self._open_limits:
             self._check_limits(t)
 
     def _schedule(self, due: datetime, kind: str, account_id: UUID, payload: object) -> None:
         self._due_seq += 1
-        heapq.heappush(self._due, _Due(due, self._due_seq, kind, account_id, payload))
+        heapq.heappush(self._due, (due, self._due_seq, _Due(due, kind, account_id, payload)))
 
     def _run_due(self, item: _Due) -> None:
         book = self._books[item.account_id]
@@ -325,8 +259,7 @@ class Ledger:
                 self._open_limits.pop(order.id, None)
                 book.open_orders.pop(order.id, None)
         elif item.kind == "ex_dividend":
-            assert isinstance(item.payload, str)
-            self._ex_dividend(book, item.payload, at)
+            self._ex_dividend(book, item.payload)  # type: ignore[arg-type]
         elif item.kind == "pay_dividend":
             assert isinstance(item.payload, _DividendPayment)
             self._pay_dividend(book, item.payload, at)
@@ -416,7 +349,7 @@ class Ledger:
         book = self._book(account_id)
         at = at or self._now()
         self.advance(at)
-        value = _decimal(amount, "amount")
+        value = parse_decimal(amount, "amount")
         if value is None:
             raise unprocessable("amount is required")
         if value <= 0:
@@ -513,13 +446,23 @@ class Ledger:
         book = self._book(account_id)
         at = at or self._now()
         self.advance(at)
-        inst = self._instrument(symbol)
-        order_qty, order_notional, order_limit = self._validate_order(
-            book, inst, side, type, time_in_force, qty, notional, limit_price, client_order_id
+        terms = check_order(
+            self.universe,
+            symbol=symbol,
+            side=side,
+            type_=type,
+            time_in_force=time_in_force,
+            qty=qty,
+            notional=notional,
+            limit_price=limit_price,
+            client_order_id=client_order_id,
+            used_client_ids=book.orders_by_client_id,
         )
+        inst = terms.instrument
+        order_qty, order_notional, order_limit = terms.qty, terms.notional, terms.limit_price
         is_open = self.clock.is_open(inst.asset_class, at)
         price = self.market.price_at(inst.symbol, at)
-        self._check_affordable(book, inst, side, order_qty, order_notional, order_limit, price, at)
+        self._check_affordable(book, terms, price, at)
         self._touch(book, at)
         order_id = uuid5(account_id, f"order:{len(book.orders)}:{at.isoformat()}")
         order = OrderRecord(
@@ -564,106 +507,22 @@ class Ledger:
             self._schedule_expiry(order, at)
         return order
 
-    def _instrument(self, symbol: str) -> Instrument:
-        inst = self.universe.get(symbol) if symbol else None
-        if inst is None and symbol.upper().endswith("USD") and "/" not in symbol:
-            inst = self.universe.get(f"{symbol[:-3]}/USD")
-        if inst is None:
-            raise unprocessable(f'asset "{symbol}" not found')
-        return inst
-
-    def _validate_order(
-        self,
-        book: Book,
-        inst: Instrument,
-        side: str,
-        type_: str,
-        time_in_force: str,
-        qty: Decimal | float | str | None,
-        notional: Decimal | float | str | None,
-        limit_price: Decimal | float | str | None,
-        client_order_id: str | None,
-    ) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
-        if side not in ("buy", "sell"):
-            raise unprocessable("side must be buy or sell")
-        if type_ not in ORDER_TYPES:
-            raise unprocessable(f"order type {type_!r} is not supported; use market or limit")
-        if time_in_force not in TIMES_IN_FORCE:
-            raise unprocessable(f"time_in_force {time_in_force!r} is not supported")
-        order_qty = _decimal(qty, "qty")
-        order_notional = _decimal(notional, "notional")
-        order_limit = _decimal(limit_price, "limit_price")
-        if (order_qty is None) == (order_notional is None):
-            raise unprocessable("exactly one of qty or notional is required")
-        if order_qty is not None:
-            if order_qty <= 0:
-                raise unprocessable("qty must be > 0")
-            if order_qty != order_qty.quantize(QTY_STEP):
-                raise unprocessable("qty must have at most 9 decimal places")
-            order_qty = plain(order_qty)
-            if order_qty != order_qty.to_integral_value() and not inst.fractionable:
-                raise unprocessable(f"fractional orders are not supported for {inst.symbol}")
-        if order_notional is not None:
-            if type_ != "market":
-                raise unprocessable("notional orders must be market orders")
-            if not inst.fractionable:
-                raise unprocessable(f"notional orders are not supported for {inst.symbol}")
-            if order_notional < MIN_NOTIONAL:
-                raise unprocessable("notional must be at least 1")
-            if order_notional != order_notional.quantize(CENT):
-                raise unprocessable("notional must have at most 2 decimal places")
-        if type_ == "limit":
-            if order_limit is None or order_limit <= 0:
-                raise unprocessable("limit_price is required and must be > 0 for limit orders")
-            if order_limit != order_limit.quantize(Decimal("0.0001")):
-                raise unprocessable("limit_price must have at most 4 decimal places")
-        elif order_limit is not None:
-            raise unprocessable("limit_price is only allowed for limit orders")
-        if client_order_id is not None:
-            if not client_order_id or len(client_order_id) > 128:
-                raise unprocessable("client_order_id must be 1 to 128 characters")
-            if client_order_id in book.orders_by_client_id:
-                raise unprocessable("client_order_id must be unique")
-        return order_qty, order_notional, order_limit
-
     def _check_affordable(
-        self,
-        book: Book,
-        inst: Instrument,
-        side: str,
-        qty: Decimal | None,
-        notional: Decimal | None,
-        limit: Decimal | None,
-        price: Decimal,
-        at: datetime,
+        self, book: Book, terms: OrderTerms, price: Decimal, at: datetime
     ) -> None:
-        if side == "buy":
-            cost = self._reservation(qty, notional, limit, price)
+        """403 when the account cannot pay for a buy or does not hold what it sells."""
+        if terms.side == "buy":
+            cost = reservation(terms.qty, terms.notional, terms.limit_price, price)
             if cost > self._available_cash(book, at):
                 raise forbidden("insufficient buying power")
             return
-        wanted = qty if qty is not None else self._notional_qty(notional, price)
-        available = self._available_qty(book, inst.symbol)
+        wanted = terms.qty if terms.qty is not None else notional_qty(terms.notional, price)
+        available = self._available_qty(book, terms.instrument.symbol)
         if wanted is None or wanted <= 0 or wanted > available:
             raise forbidden(
                 f"insufficient qty available for order (requested: {wanted}, "
                 f"available: {plain(available)})"
             )
-
-    @staticmethod
-    def _notional_qty(notional: Decimal | None, price: Decimal) -> Decimal | None:
-        if notional is None or price <= 0:
-            return None
-        return plain((notional / price).quantize(QTY_STEP, rounding=ROUND_DOWN))
-
-    @staticmethod
-    def _reservation(
-        qty: Decimal | None, notional: Decimal | None, limit: Decimal | None, price: Decimal
-    ) -> Decimal:
-        if notional is not None:
-            return notional
-        assert qty is not None
-        return _money(qty * (limit if limit is not None else price))
 
     def _reserved(self, book: Book, at: datetime, exclude: UUID | None = None) -> Decimal:
         total = ZERO
@@ -675,7 +534,7 @@ class Ledger:
             price = ZERO
             if order.notional is None and order.limit_price is None:
                 price = self.market.price_at(order.symbol, at)
-            total += self._reservation(order.qty, order.notional, order.limit_price, price)
+            total += reservation(order.qty, order.notional, order.limit_price, price)
         return total
 
     def _pending_out(self, book: Book) -> Decimal:
@@ -700,7 +559,7 @@ class Ledger:
                     held -= order.qty
                 elif order.notional is not None:
                     price = self.market.price_at(symbol, self._now())
-                    held -= self._notional_qty(order.notional, price) or ZERO
+                    held -= notional_qty(order.notional, price) or ZERO
         return held
 
     def _schedule_expiry(self, order: OrderRecord, at: datetime) -> None:
@@ -738,8 +597,8 @@ class Ledger:
         """Fill the whole order at `price`, or reject it when the account can no longer pay."""
         self._open_limits.pop(order.id, None)
         book.open_orders.pop(order.id, None)
-        qty = order.qty if order.qty is not None else self._notional_qty(order.notional, price)
-        amount = _money(qty * price) if qty else ZERO
+        qty = order.qty if order.qty is not None else notional_qty(order.notional, price)
+        amount = money(qty * price) if qty else ZERO
         if order.side == "buy":
             affordable = amount <= self._available_cash(book, at, exclude=order.id)
         else:
@@ -766,7 +625,7 @@ class Ledger:
             if qty == holding.qty:
                 del book.holdings[order.symbol]
             else:
-                holding.cost_basis -= _money(holding.cost_basis * qty / holding.qty)
+                holding.cost_basis -= money(holding.cost_basis * qty / holding.qty)
                 holding.qty -= qty
             book.add_event(MoneyEvent(at, amount, order.symbol, -qty))
         order.status = "filled"
@@ -800,6 +659,7 @@ class Ledger:
         limit: int = 50,
     ) -> list[OrderRecord]:
         """The account's orders filtered as Alpaca's list-orders does (after/until exclusive)."""
+        after, until = _aware(after), _aware(until)
         book = self._book(account_id)
         self.advance()
         if status not in ("open", "closed", "all"):
@@ -877,43 +737,18 @@ class Ledger:
 
     # ------------------------------------------------------------------ dividends
 
-    def _dividend_calendar(self, symbol: str) -> list[Dividend]:
-        """The symbol's dividends known so far (the market announces them up to today)."""
-        today = self._now().date()
-        if self._dividends_fetched != today:
-            self._dividends.clear()
-            self._dividends_fetched = today
-        found = self._dividends.get(symbol)
-        if found is None:
-            inst = self.universe.get(symbol)
-            if inst is None or inst.dividend_yield <= 0 or inst.asset_class == "crypto":
-                found = []
-            else:
-                end = today + DIVIDEND_LOOKAHEAD
-                found = sorted(
-                    self.market.dividends(symbol, self.market.history_start, end),
-                    key=lambda d: d.ex_date,
-                )
-            self._dividends[symbol] = found
-        return found
-
     def _track_dividends(self, book: Book, symbol: str, after: date) -> None:
         """Schedule the first ex-date of `symbol` after `after` for a holder, or wait for one."""
         if symbol in book.dividend_tracked:
             return
-        calendar = self._dividend_calendar(symbol)
-        if not calendar and not self._pays_dividends(symbol):
+        if not self._dividends.pays(symbol):
             return
         book.dividend_tracked.add(symbol)
-        i = bisect_right(calendar, after, key=lambda d: d.ex_date)
-        if i < len(calendar):
-            self._schedule(_ny(calendar[i].ex_date, time(0)), "ex_dividend", book.record.id, symbol)
+        upcoming = self._dividends.next_after(symbol, after)
+        if upcoming is not None:
+            self._schedule(_ny(upcoming.ex_date, time(0)), "ex_dividend", book.record.id, upcoming)
         else:
             self._awaiting_ex.setdefault(symbol, {})[book.record.id] = after
-
-    def _pays_dividends(self, symbol: str) -> bool:
-        inst = self.universe.get(symbol)
-        return inst is not None and inst.dividend_yield > 0 and inst.asset_class != "crypto"
 
     def _recheck_dividends(self) -> None:
         """Once a day, schedule newly announced ex-dates for holders that were waiting for one."""
@@ -929,22 +764,17 @@ class Ledger:
                 if symbol in book.holdings:
                     self._track_dividends(book, symbol, after)
 
-    def _ex_dividend(self, book: Book, symbol: str, at: datetime) -> None:
+    def _ex_dividend(self, book: Book, div: Dividend) -> None:
         """Holders of record at the ex-date's start are owed the dividend on its pay date."""
-        book.dividend_tracked.discard(symbol)
-        holding = book.holdings.get(symbol)
+        book.dividend_tracked.discard(div.symbol)
+        holding = book.holdings.get(div.symbol)
         if holding is None:
             return
-        ex_date = self.clock.market_date(at)
-        calendar = self._dividend_calendar(symbol)
-        i = bisect_left(calendar, ex_date, key=lambda d: d.ex_date)
-        if i < len(calendar) and calendar[i].ex_date == ex_date:
-            div = calendar[i]
-            amount = _money(div.per_share * holding.qty)
-            if amount > 0:
-                payment = _DividendPayment(symbol, holding.qty, div.per_share, amount)
-                self._schedule(_ny(div.pay_date, time(0)), "pay_dividend", book.record.id, payment)
-        self._track_dividends(book, symbol, ex_date)
+        amount = money(div.per_share * holding.qty)
+        if amount > 0:
+            payment = _DividendPayment(div.symbol, holding.qty, div.per_share, amount)
+            self._schedule(_ny(div.pay_date, time(0)), "pay_dividend", book.record.id, payment)
+        self._track_dividends(book, div.symbol, div.ex_date)
 
     def _pay_dividend(self, book: Book, payment: _DividendPayment, at: datetime) -> None:
         self._touch(book, at)
@@ -984,10 +814,10 @@ class Ledger:
         # An account's ids strictly increase: a second activity in the same millisecond takes
         # the next one (its `at` stays exact), so page tokens never skip or repeat an item.
         book.activity_seq += 1
-        ms = max((at - EPOCH) // timedelta(milliseconds=1), book.last_activity_ms + 1)
+        ms = max(epoch_ms(at), book.last_activity_ms + 1)
         book.last_activity_ms = ms
         activity = ActivityRecord(
-            id=_activity_id(ms, book.record.id, book.activity_seq),
+            id=activity_id(ms, book.record.id, book.activity_seq),
             account_id=book.record.id,
             activity_type=activity_type,
             at=at,
@@ -1026,18 +856,9 @@ class Ledger:
         Without `account_id` the page spans every account already built: generated load-test
         accounts join once they are first used (building 100,000 on one request would stall it).
         """
-        if direction not in ("asc", "desc"):
-            raise unprocessable("direction must be asc or desc")
-        if not 1 <= page_size <= 100:
-            raise unprocessable("page_size must be between 1 and 100")
-        types = None
-        if activity_types is not None:
-            types = {t.strip().upper() for t in activity_types if t.strip()}
-            unknown = types - SDK_ACTIVITY_TYPES
-            if unknown:
-                raise unprocessable(f"invalid activity type {sorted(unknown)[0]}")
-        if page_token is not None and "::" not in page_token:
-            raise unprocessable("invalid page_token")
+        check_paging(direction, page_size, page_token)
+        after, until = _aware(after), _aware(until)
+        types = parse_types(activity_types)
         if account_id is not None:
             self._book(account_id)
         self.advance()
@@ -1045,27 +866,16 @@ class Ledger:
             source = self._book(account_id).sorted_activities()
         else:
             source = self._sorted_all()
-        if direction == "desc":
-            end = bisect_left(source, page_token, key=lambda a: a.id) if page_token else len(source)
-            indices: Iterable[int] = range(end - 1, -1, -1)
-        else:
-            start = bisect_right(source, page_token, key=lambda a: a.id) if page_token else 0
-            indices = range(start, len(source))
-        out: list[ActivityRecord] = []
-        for i in indices:
-            activity = source[i]
-            if types is not None and activity.activity_type not in types:
-                continue
-            if date is not None and activity.date != date:
-                continue
-            if after is not None and activity.at <= after:
-                continue
-            if until is not None and activity.at >= until:
-                continue
-            out.append(activity)
-            if len(out) >= page_size:
-                break
-        return out
+        return page(
+            source,
+            types=types,
+            on=date,
+            after=after,
+            until=until,
+            direction=direction,
+            page_size=page_size,
+            page_token=page_token,
+        )
 
     def _sorted_all(self) -> list[ActivityRecord]:
         if not self._all_sorted:
@@ -1105,9 +915,7 @@ class Ledger:
         book = self._book(account_id)
         now = self._now()
         self.advance(now)
-        inst = self.universe.get(symbol_or_asset_id)
-        if inst is None and symbol_or_asset_id.upper().endswith("USD"):
-            inst = self.universe.get(f"{symbol_or_asset_id[:-3]}/USD")
+        inst = find_instrument(self.universe, symbol_or_asset_id)
         if inst is None or inst.symbol not in book.holdings:
             raise LedgerError(404, 40410000, "position does not exist")
         return self._position_view(book, inst.symbol, now, self.previous_close(now))
@@ -1123,10 +931,10 @@ class Ledger:
             lastday = self.market.price_at(symbol, holding.first_bought_at)
         else:
             lastday = self._price_at_close(symbol, prev_close)
-        market_value = _money(holding.qty * price)
+        market_value = money(holding.qty * price)
         unrealized = market_value - holding.cost_basis
-        intraday = _money(holding.qty * (price - lastday))
-        lastday_value = _money(holding.qty * lastday)
+        intraday = money(holding.qty * (price - lastday))
+        lastday_value = money(holding.qty * lastday)
         return PositionView(
             symbol=symbol,
             asset_id=inst.asset_id,
@@ -1160,13 +968,13 @@ class Ledger:
         now = self._now()
         self.advance(now)
         long_value = sum(
-            (_money(h.qty * self.market.price_at(s, now)) for s, h in book.holdings.items()),
+            (money(h.qty * self.market.price_at(s, now)) for s, h in book.holdings.items()),
             ZERO,
         )
         prev_close = self.previous_close(now)
         last_cash, last_qty = book.state_at(prev_close)
         last_long = sum(
-            (_money(q * self._price_at_close(s, prev_close)) for s, q in last_qty.items()), ZERO
+            (money(q * self._price_at_close(s, prev_close)) for s, q in last_qty.items()), ZERO
         )
         pending_in = sum(
             (

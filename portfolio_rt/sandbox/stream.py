@@ -576,13 +576,11 @@ class StreamHub:
         ]
         if not conns:
             return
-        encoded: dict[WireFormat, list[bytes]] = {}
+        wires = [_wire(ch, payload, family) for ch, _, payload in entries]
         element = self._encoder.element
-        for fmt in {c.fmt for c in conns}:
-            encoded[fmt] = [
-                element(_wire(channel, payload, family, fmt), fmt)
-                for channel, _, payload in entries
-            ]
+        encoded: dict[WireFormat, list[bytes]] = {
+            fmt: [element(wire, fmt) for wire in wires] for fmt in {c.fmt for c in conns}
+        }
         channels = {channel for channel, _, _ in entries}
         faults = self.sandbox.faults
         for conn in conns:
@@ -698,13 +696,13 @@ class StreamHub:
         )
 
 
-def _wire(channel: str, payload: Any, family: Family, fmt: WireFormat) -> Wire:
+def _wire(channel: str, payload: Any, family: Family) -> Wire:
     if channel == "trades":
-        return trade_wire(payload, family, fmt)
+        return trade_wire(payload, family)
     if channel == "quotes":
-        return quote_wire(payload, family, fmt)
+        return quote_wire(payload, family)
     symbol, bar = payload
-    return bar_wire(symbol, bar, fmt, "d" if channel == "dailyBars" else "b")
+    return bar_wire(symbol, bar, "d" if channel == "dailyBars" else "b")
 
 
 def _floor_minute(t: datetime) -> datetime:

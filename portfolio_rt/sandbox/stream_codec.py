@@ -69,9 +69,11 @@ def unix_ns(t: datetime) -> int:
     return ((t - _EPOCH) // _ONE_US) * 1000
 
 
-def _ts(t: datetime, fmt: WireFormat) -> object:
-    """msgpack keeps the datetime (packed as a Timestamp ext -1 by `Encoder`); JSON a string."""
-    return t if fmt == "msgpack" else rfc3339_ns(t)
+def _json_default(value: object) -> object:
+    """orjson hook: datetimes become RFC 3339 strings with nanosecond digits."""
+    if isinstance(value, datetime):
+        return rfc3339_ns(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
 
 
 def _size(value: Decimal) -> int | float:
@@ -79,7 +81,7 @@ def _size(value: Decimal) -> int | float:
     return as_int if as_int == value else float(value)
 
 
-def trade_wire(trade: Trade, family: Family, fmt: WireFormat) -> Wire:
+def trade_wire(trade: Trade, family: Family) -> Wire:
     """A `"t"` message; crypto trades carry `tks` (taker side) and no exchange/tape."""
     if family == "crypto":
         return {
@@ -87,7 +89,7 @@ def trade_wire(trade: Trade, family: Family, fmt: WireFormat) -> Wire:
             "S": trade.symbol,
             "p": float(trade.price),
             "s": float(trade.size),
-            "t": _ts(trade.t, fmt),
+            "t": trade.t,
             "i": trade.id,
             "tks": "B" if trade.id % 2 == 0 else "S",
         }
@@ -100,11 +102,11 @@ def trade_wire(trade: Trade, family: Family, fmt: WireFormat) -> Wire:
         "s": _size(trade.size),
         "c": list(trade.conditions),
         "z": trade.tape,
-        "t": _ts(trade.t, fmt),
+        "t": trade.t,
     }
 
 
-def quote_wire(quote: Quote, family: Family, fmt: WireFormat) -> Wire:
+def quote_wire(quote: Quote, family: Family) -> Wire:
     """A `"q"` message; crypto quotes carry only prices, sizes and time."""
     if family == "crypto":
         return {
@@ -114,7 +116,7 @@ def quote_wire(quote: Quote, family: Family, fmt: WireFormat) -> Wire:
             "bs": float(quote.bid_size),
             "ap": float(quote.ask),
             "as": float(quote.ask_size),
-            "t": _ts(quote.t, fmt),
+            "t": quote.t,
         }
     return {
         "T": "q",
@@ -127,11 +129,11 @@ def quote_wire(quote: Quote, family: Family, fmt: WireFormat) -> Wire:
         "as": _size(quote.ask_size),
         "c": list(quote.conditions),
         "z": quote.tape,
-        "t": _ts(quote.t, fmt),
+        "t": quote.t,
     }
 
 
-def bar_wire(symbol: str, bar: Bar, fmt: WireFormat, kind: str = "b") -> Wire:
+def bar_wire(symbol: str, bar: Bar, kind: str = "b") -> Wire:
     """A minute (`"b"`), updated (`"u"`) or daily (`"d"`) bar; `n` and `vw` are always present."""
     return {
         "T": kind,
@@ -141,30 +143,46 @@ def bar_wire(symbol: str, bar: Bar, fmt: WireFormat, kind: str = "b") -> Wire:
         "l": float(bar.l),
         "c": float(bar.c),
         "v": bar.v,
-        "t": _ts(bar.t, fmt),
+        "t": bar.t,
         "n": bar.n,
         "vw": float(bar.vw),
     }
 
 
 class Encoder:
-    """Encodes array elements; msgpack datetimes become Timestamp ext -1 as alpaca-py needs."""
+    """Encodes array elements. Wire dicts carry `t` as a datetime: msgpack packs it as a
+    Timestamp ext -1 (what alpaca-py needs), JSON as an RFC 3339 string with 9 digits.
+    """
 
     def __init__(self) -> None:
         self._packer = msgpack.Packer(datetime=True)
+        self._last: tuple[datetime, str] | None = None
 
     def element(self, message: Wire, fmt: WireFormat) -> bytes:
         """One array element, encoded once and reused in every frame that carries it."""
         if fmt == "msgpack":
             return self._packer.pack(message)  # type: ignore[no-any-return]
-        return orjson.dumps(message)
+        return orjson.dumps(message, default=self._json_time, option=_PASSTHROUGH)
+
+    def _json_time(self, value: object) -> object:
+        # a trade and its quote share a time: remember the last one formatted
+        last = self._last
+        if last is not None and last[0] is value:
+            return last[1]
+        text = _json_default(value)
+        if isinstance(value, datetime) and isinstance(text, str):
+            self._last = (value, text)
+        return text
+
+
+_PASSTHROUGH: Final = orjson.OPT_PASSTHROUGH_DATETIME
 
 
 def encode_element(message: Wire, fmt: WireFormat) -> bytes:
     """One array element (a fresh packer each call; use `Encoder` on hot paths)."""
     if fmt == "msgpack":
         return msgpack.packb(message, datetime=True)  # type: ignore[no-any-return]
-    return orjson.dumps(message)
+    return orjson.dumps(message, default=_json_default, option=_PASSTHROUGH)
 
 
 def _msgpack_array_header(n: int) -> bytes:

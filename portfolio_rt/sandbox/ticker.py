@@ -15,6 +15,7 @@ import itertools
 import random
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 import structlog
@@ -28,16 +29,18 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-_KIND_WEIGHT: Final = {
-    "large_cap": 3.0,
-    "broad_etf": 4.0,
-    "crypto": 4.0,
-    "sector_etf": 1.5,
-    "intl_etf": 1.0,
-    "bond_etf": 1.0,
-    "commodity_etf": 1.0,
-    "small_cap": 0.7,
-}
+_KIND_WEIGHT: Final = MappingProxyType(
+    {
+        "large_cap": 3.0,
+        "broad_etf": 4.0,
+        "crypto": 4.0,
+        "sector_etf": 1.5,
+        "intl_etf": 1.0,
+        "bond_etf": 1.0,
+        "commodity_etf": 1.0,
+        "small_cap": 0.7,
+    }
+)
 _ROUND_ROBIN_SHARE: Final = 0.2
 """Share of the trades that walk the open symbols in turn, so all of them trade over time."""
 _MAX_CATCH_UP_S: Final = 1.0

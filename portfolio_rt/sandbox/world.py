@@ -43,7 +43,9 @@ class Sandbox:
         personas = seed_accounts(
             ledger, market, extra_accounts=config.extra_accounts, seed=config.seed
         )
-        ticker = Ticker(market, clock, trades_per_second=config.trades_per_second, now=now)
+        ticker = Ticker(
+            market, clock, trades_per_second=config.trades_per_second, now=now, seed=config.seed
+        )
         return cls(
             config=config,
             now=now,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
@@ -559,6 +560,8 @@ def test_orders_filter_by_status_side_symbol_and_time(world: LedgerWorld) -> Non
     assert ledger.orders(account_id, status="all", limit=1) == [made[2]]
     assert ledger.orders(account_id, status="all", after=made[0].submitted_at) == made[:0:-1]
     assert ledger.orders(account_id, status="all", until=made[1].submitted_at) == [made[0]]
+    naive = made[1].submitted_at.replace(tzinfo=None)  # alpaca-py treats naive times as UTC
+    assert ledger.orders(account_id, status="all", until=naive) == [made[0]]
     for bad in ({"status": "done"}, {"limit": 0}, {"limit": 501}, {"direction": "up"}):
         with pytest.raises(LedgerError):
             ledger.orders(account_id, **bad)
@@ -922,32 +925,38 @@ def test_any_input_is_either_done_or_refused_with_an_alpaca_error(
     ledger = Ledger(market, market_clock, now=clock, transfer_delay=DELAY)
     account_id = funded_account(LedgerWorld(clock, market_clock, market, ledger))
     bank_id = ledger.banks(account_id)[0].id
-    calls = [
-        lambda: ledger.submit_order(
+
+    def order() -> object:
+        return ledger.submit_order(
             account_id,
             symbol=symbol,
             side=side,
             type=type_,
             time_in_force=tif,
-            qty=qty,
-            notional=notional,
+            qty=qty,  # type: ignore[arg-type]
+            notional=notional,  # type: ignore[arg-type]
             limit_price=limit,  # type: ignore[arg-type]
-        ),
-        lambda: ledger.create_transfer(
+        )
+
+    def transfer() -> object:
+        return ledger.create_transfer(
             account_id,
             relationship_id=bank_id,
             amount=amount,  # type: ignore[arg-type]
             direction=direction,
-        ),
-        lambda: ledger.portfolio_history(
+        )
+
+    def history() -> object:
+        return ledger.portfolio_history(
             account_id,
             period=period,
             timeframe=timeframe,
             intraday_reporting=reporting,
             pnl_reset=reset,
             cashflow_types=flows,
-        ),
-    ]
+        )
+
+    calls: list[Callable[[], object]] = [order, transfer, history]
     for call in calls:
         before = snapshot(ledger, account_id)
         refused: LedgerError | None = None
@@ -959,3 +968,21 @@ def test_any_input_is_either_done_or_refused_with_an_alpaca_error(
             assert refused.status in (403, 404, 409, 422)
             assert snapshot(ledger, account_id) == before
     assert ledger.balances(account_id).cash >= 0
+
+
+def test_activities_at_the_same_instant_get_strictly_increasing_ids(world: LedgerWorld) -> None:
+    ledger = world.ledger
+    account_id = funded_account(world)
+    orders = [
+        ledger.submit_order(
+            account_id, symbol=s, side="buy", type="market", time_in_force="day", qty=1
+        )
+        for s in ("KO", "PEP", "PG", "KO")
+    ]
+    assert len({o.filled_at for o in orders}) == 1
+    fills = ledger.activities(account_id=account_id, activity_types=["FILL"], direction="asc")
+    ids = [a.id for a in fills]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 4
+    assert [a.order_id for a in fills] == [o.id for o in orders]
+    assert all(a.at == orders[0].filled_at for a in fills)

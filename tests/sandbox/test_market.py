@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time as timer
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -279,18 +278,3 @@ def test_dividend_payers_pay_quarterly(market: Market) -> None:
         for div in market.dividends("SCHD", date(2026, 1, 1), date(2027, 12, 31))
     )
     assert len(market.dividends("BND", date(2021, 1, 1), date(2025, 12, 31))) == 20
-
-
-def test_market_is_fast(universe: Universe) -> None:
-    started = timer.perf_counter()
-    market = make_market(universe=universe)
-    assert timer.perf_counter() - started < 3.0
-    market.price_at("AAPL", NOW)
-    started = timer.perf_counter()
-    for _ in range(10_000):
-        market.price_at("AAPL", NOW)
-    assert timer.perf_counter() - started < 0.5
-    times = [NOW - timedelta(seconds=41 * i) for i in range(10_000)]
-    started = timer.perf_counter()
-    market.prices_at("MSFT", times)
-    assert timer.perf_counter() - started < 1.0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -40,9 +39,7 @@ class World:
             seed, self.clock.calendar, self.clock, history_start=date(2020, 3, 4), now=now
         )
         self.ledger = Ledger(self.market, self.clock, now=now, transfer_delay=timedelta(seconds=30))
-        started = time.perf_counter()
         self.ids = seed_accounts(self.ledger, self.market, extra_accounts=0, seed=seed)
-        self.build_seconds = time.perf_counter() - started
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +52,11 @@ def age(born: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def test_five_personas_with_stable_ids_build_quickly(world: World) -> None:
+def test_five_personas_with_stable_ids(world: World) -> None:
     assert tuple(world.ids) == PERSONAS
     for name, account_id in world.ids.items():
         assert account_id == persona_account_id(name)
         assert world.ledger.account(account_id).persona == name
-    assert world.build_seconds < 2.0
 
 
 def test_maya_saves_monthly_into_broad_etfs_since_2022(world: World) -> None:
@@ -222,10 +218,7 @@ def test_personas_build_under_real_market_hours() -> None:
 
 def test_generated_accounts_are_deterministic_and_replayed_on_first_use(world: World) -> None:
     ledger = world.ledger
-    started = time.perf_counter()
     ids = add_generated_accounts(ledger, count=2000, seed=99, now=NOW)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 2.0  # 100,000 take well under a minute
     assert ids == [generated_account_id(99, i) for i in range(2000)]
     assert set(ids) <= set(ledger.accounts_with_positions())
     for account_id in ids[:20]:
@@ -237,3 +230,14 @@ def test_generated_accounts_are_deterministic_and_replayed_on_first_use(world: W
         assert balances.equity == balances.cash + sum(
             (p.market_value for p in positions), Decimal(0)
         )
+
+
+def test_one_hundred_thousand_generated_accounts_register(
+    world: World,
+) -> None:
+    ledger = Ledger(world.market, world.clock, now=lambda: NOW, transfer_delay=timedelta(0))
+    ids = add_generated_accounts(ledger, count=100_000, seed=5, now=NOW)
+    assert len(set(ids)) == 100_000
+    assert len(ledger.accounts_with_positions()) == 100_000
+    last = ledger.positions(ids[-1])  # built on first use
+    assert last

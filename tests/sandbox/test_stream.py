@@ -377,7 +377,7 @@ async def test_bar_clock_emits_at_the_minute_boundary(aiohttp_client: Any) -> No
 
 async def test_slow_client_is_closed_and_the_fast_one_keeps_up(aiohttp_client: Any) -> None:
     world = make_world(trades_per_second=20_000)
-    client = await aiohttp_client(stream_app(world, max_pending=2_000, connection_limit=5))
+    client = await aiohttp_client(stream_app(world, max_pending=8_000, connection_limit=5))
     hub = client.server.app[STREAM_HUB]
     slow = await client.ws_connect("/v2/iex", max_msg_size=0)
     fast = await client.ws_connect("/v2/iex")
