@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from aiohttp import web
@@ -23,6 +24,7 @@ from ..analytics.returns import (
     twr,
     xirr,
 )
+from ..broker.cache import Fetched
 from ..broker.gateway import BrokerGateway, decimal_of
 from ..keys import RUNTIME, SETTINGS
 from ..periods import NEW_YORK, PERIODS_PER_YEAR, history_query, parse_period
@@ -39,7 +41,6 @@ from ..valuation import (
     weights_pct,
 )
 from .identity import identify
-from .responses import json_response
 from .views import VIEWS, ViewCache, stamp_of
 
 routes = web.RouteTableDef()
@@ -57,7 +58,9 @@ def _d(value: str | float | None) -> Decimal:
     return decimal_of(value) or ZERO
 
 
-async def cash_flows(gateway: BrokerGateway, account_id: UUID) -> tuple[list[CashFlow], bool]:
+async def cash_flows(
+    gateway: BrokerGateway, account_id: UUID
+) -> tuple[list[CashFlow], Fetched[Any]]:
     """Money moved in and out from outside: deposits positive, withdrawals negative."""
     fetched = await gateway.all_activities(account_id, CASH_FLOW_TYPES)
     flows = []
@@ -68,38 +71,40 @@ async def cash_flows(gateway: BrokerGateway, account_id: UUID) -> tuple[list[Cas
         day = getattr(activity, "date", None)
         at = datetime.combine(day, datetime.min.time(), NEW_YORK) if day else _now()
         flows.append(CashFlow(at=at.astimezone(UTC), amount=amount))
-    return flows, fetched.stale
+    return flows, fetched
 
 
 @routes.get("/api/portfolio/summary")
-async def summary(request: web.Request) -> web.Response:
+async def summary(request: web.Request) -> web.StreamResponse:
     identity = identify(request)
     gateway = request.app[RUNTIME].gateway
-    account, (flows, flows_stale), clock, profile = await asyncio.gather(
+    account, (flows, flows_fetched), clock, profile = await asyncio.gather(
         gateway.trade_account(identity.account_id),
         cash_flows(gateway, identity.account_id),
         gateway.clock(),
         gateway.account(identity.account_id),
     )
-    trade = account.value
-    equity, last_equity = _d(trade.equity), _d(trade.last_equity)
-    now = _now()
-    start_of_day = datetime.combine(now.astimezone(NEW_YORK).date(), datetime.min.time(), NEW_YORK)
-    deposited = net_flows(flows)
     created_at = datetime.fromisoformat(profile.value.created_at.replace("Z", "+00:00"))
     since_opening = await gateway.portfolio_history(
         identity.account_id,
-        history_query("MAX", account_created_at=created_at, crypto_only=False, now=now),
+        history_query("MAX", account_created_at=created_at, crypto_only=False, now=_now()),
     )
-    data = since_opening.value
-    point_flows = [
-        sum((_d(values[i]) for values in data.cashflow.values()), ZERO)
-        for i in range(len(data.equity))
-    ]
-    time_weighted = twr([_d(v) for v in data.equity], point_flows)
-    money_weighted = xirr([(f.at, f.amount) for f in flows], equity, now)
-    return json_response(
-        {
+
+    def build() -> dict[str, object]:
+        trade = account.value
+        equity, last_equity = _d(trade.equity), _d(trade.last_equity)
+        now = _now()
+        midnight = datetime.combine(now.astimezone(NEW_YORK).date(), datetime.min.time())
+        start_of_day = midnight.replace(tzinfo=NEW_YORK)
+        deposited = net_flows(flows)
+        data = since_opening.value
+        point_flows = [
+            sum((_d(values[i]) for values in data.cashflow.values()), ZERO)
+            for i in range(len(data.equity))
+        ]
+        time_weighted = twr([_d(v) for v in data.equity], point_flows)
+        money_weighted = xirr([(f.at, f.amount) for f in flows], equity, now)
+        return {
             "equity": money(equity),
             "cash": money(_d(trade.cash)),
             "last_equity": money(last_equity),
@@ -108,17 +113,23 @@ async def summary(request: web.Request) -> web.Response:
             ).as_json(),
             "all_time_return": all_time_return(equity, deposited).as_json(),
             "net_deposits": money(deposited),
-            "twr_pct": _pct(time_weighted, 2) if isinstance(time_weighted, float) else None,
-            "twr_reason": time_weighted.reason if isinstance(time_weighted, Unavailable) else None,
-            "mwr_pct": _pct(money_weighted, 2) if isinstance(money_weighted, float) else None,
-            "mwr_reason": money_weighted.reason
-            if isinstance(money_weighted, Unavailable)
-            else None,
+            **_labelled("twr", time_weighted),
+            **_labelled("mwr", money_weighted),
             "market_open": bool(clock.value.is_open),
             "as_of": now,
-            "stale": account.stale or flows_stale or clock.stale or since_opening.stale,
+            "stale": any(f.stale for f in (account, flows_fetched, clock, profile, since_opening)),
         }
-    )
+
+    key = ("summary", identity.account_id)
+    stamp = stamp_of(account, flows_fetched, clock, profile, since_opening)
+    return request.app[VIEWS].render(key, stamp, build)
+
+
+def _labelled(name: str, value: float | Unavailable) -> dict[str, object]:
+    """`<name>_pct` in percent, or null with `<name>_reason` saying why."""
+    if isinstance(value, Unavailable):
+        return {f"{name}_pct": None, f"{name}_reason": value.reason}
+    return {f"{name}_pct": _pct(value, 2), f"{name}_reason": None}
 
 
 @routes.get("/api/portfolio/history")
@@ -126,7 +137,7 @@ async def history(request: web.Request) -> web.StreamResponse:
     identity = identify(request)
     period = parse_period(request.query.get("period"))
     gateway = request.app[RUNTIME].gateway
-    account, positions, (flows, flows_stale) = await asyncio.gather(
+    account, positions, (flows, flows_fetched) = await asyncio.gather(
         gateway.account(identity.account_id),
         gateway.positions(identity.account_id),
         cash_flows(gateway, identity.account_id),
@@ -178,11 +189,11 @@ async def history(request: web.Request) -> web.StreamResponse:
             "change": range_change(equity),
             "stats": _stats_json(stats, twr_series, stamps),
             "as_of": _now(),
-            "stale": fetched.stale or account.stale or positions.stale or flows_stale,
+            "stale": any(f.stale for f in (fetched, account, positions, flows_fetched)),
         }
 
     key = ("history", identity.account_id, period)
-    stamp = (*stamp_of(account, positions, fetched), flows_stale, len(flows), len(closes))
+    stamp = (*stamp_of(account, positions, fetched, flows_fetched), len(closes))
     return request.app[VIEWS].render(key, stamp, build)
 
 
