@@ -22,6 +22,7 @@ import orjson
 from redis.asyncio import Redis
 
 from .errors import BadRequest, Conflict, Unprocessable
+from .jsonio import dumps
 
 State = Literal["pending", "done", "uncertain"]
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
@@ -38,7 +39,7 @@ class IdempotencyRecord:
 
 def fingerprint(body: Any) -> str:
     """A stable digest of the request body (key order does not matter)."""
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return hashlib.sha256(dumps(body, sort_keys=True)).hexdigest()
 
 
 def validate_key(raw: str | None) -> str:
@@ -124,12 +125,12 @@ class RedisBackend:
 
     async def create(self, scope: str, record: IdempotencyRecord) -> bool:
         ok = await self._redis.set(
-            self._key(scope), orjson.dumps(asdict(record)), nx=True, ex=int(self.ttl_s)
+            self._key(scope), dumps(asdict(record)), nx=True, ex=int(self.ttl_s)
         )
         return bool(ok)
 
     async def replace(self, scope: str, record: IdempotencyRecord) -> None:
-        await self._redis.set(self._key(scope), orjson.dumps(asdict(record)), keepttl=True)
+        await self._redis.set(self._key(scope), dumps(asdict(record)), keepttl=True)
 
     async def delete(self, scope: str) -> None:
         await self._redis.delete(self._key(scope))

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
-import orjson
 from aiohttp import web
 
+from ..jsonio import dumps
 
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def dumps(data: Any) -> bytes:
-    """Serialise once; `Decimal` becomes a plain decimal string (never exponent notation)."""
-    return orjson.dumps(data, default=_default, option=orjson.OPT_UTC_Z)
+__all__ = ["dumps", "json_response"]
 
 
 def json_response(
