@@ -101,14 +101,7 @@ class TokenService:
     def revoke(self, token: str) -> None:
         """End a session before it expires (logout); remembered until the token's expiry."""
         try:
-            claims = jwt.decode(
-                token,
-                self._verify_key,
-                algorithms=[self.algorithm],
-                audience=self.settings.audience,
-                issuer=self.settings.issuer,
-                leeway=_LEEWAY_S,
-            )
+            claims = self._decode(token)
         except jwt.PyJWTError:
             return
         now = time.time()
@@ -118,15 +111,7 @@ class TokenService:
 
     def verify(self, token: str, via: Literal["bearer", "cookie", "message"]) -> Identity:
         try:
-            claims = jwt.decode(
-                token,
-                self._verify_key,
-                algorithms=[self.algorithm],
-                audience=self.settings.audience,
-                issuer=self.settings.issuer,
-                leeway=_LEEWAY_S,
-                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
-            )
+            claims = self._decode(token)
         except jwt.ExpiredSignatureError:
             raise Unauthorized("Your session has expired; please log in again.") from None
         except jwt.PyJWTError:
@@ -134,6 +119,19 @@ class TokenService:
         if str(claims.get("jti", "")) in self._revoked:
             raise Unauthorized("This session has ended; please log in again.")
         return self._identity(claims, via)
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        """Signature, algorithm, expiry, issuer and audience checked; raises PyJWTError."""
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            self._verify_key,
+            algorithms=[self.algorithm],
+            audience=self.settings.audience,
+            issuer=self.settings.issuer,
+            leeway=_LEEWAY_S,
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+        )
+        return claims
 
     def _identity(
         self, claims: Mapping[str, Any], via: Literal["bearer", "cookie", "message"]

@@ -19,11 +19,11 @@ from portfolio_rt.analytics.models import (
     BONDS,
     CRYPTO,
     FIXED_INCOME,
-    GICS_SECTORS,
     INTL_STOCKS,
     OTHER,
     US_STOCKS,
 )
+from portfolio_rt.gics import GICS_SECTORS
 
 Weights = tuple[tuple[str, float], ...]
 

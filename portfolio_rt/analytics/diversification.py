@@ -29,13 +29,13 @@ from portfolio_rt.analytics.covariance import RiskModel
 from portfolio_rt.analytics.models import (
     CASH,
     CRYPTO,
-    GICS_SECTORS,
     OTHER,
     US_STOCKS,
     Factor,
     Score,
 )
 from portfolio_rt.analytics.text import pct
+from portfolio_rt.gics import GICS_SECTORS
 
 W_HOLDINGS, W_SECTORS, W_CLASSES, W_CORRELATION = 0.35, 0.20, 0.25, 0.20
 SECTORS_FULL = 8.0

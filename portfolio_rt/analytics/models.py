@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from portfolio_rt.gics import GICS_SECTORS
+
 METHODOLOGY_VERSION = "2026.11-1"
 
 # Asset classes shown on the page, in display order.
@@ -18,19 +20,6 @@ OTHER = "Other"
 ASSET_CLASSES = (US_STOCKS, INTL_STOCKS, BONDS, CRYPTO, COMMODITIES, CASH, OTHER)
 
 # The eleven GICS sectors, then the buckets for what has no GICS sector.
-GICS_SECTORS = (
-    "Communication Services",
-    "Consumer Discretionary",
-    "Consumer Staples",
-    "Energy",
-    "Financials",
-    "Health Care",
-    "Industrials",
-    "Information Technology",
-    "Materials",
-    "Real Estate",
-    "Utilities",
-)
 FIXED_INCOME = "Fixed income"
 NON_GICS_SECTORS = (FIXED_INCOME, CRYPTO, COMMODITIES, CASH, OTHER)
 SECTORS = GICS_SECTORS + NON_GICS_SECTORS

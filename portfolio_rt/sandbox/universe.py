@@ -13,21 +13,11 @@ from importlib import resources
 from types import MappingProxyType
 from uuid import UUID, uuid5
 
+from ..gics import GICS_SECTORS
+
 SANDBOX_NAMESPACE = UUID("6f1c7f0e-5b7a-4c4e-9d47-2f3b8a5e9c01")
 
-SECTORS = (
-    "Communication Services",
-    "Consumer Discretionary",
-    "Consumer Staples",
-    "Energy",
-    "Financials",
-    "Health Care",
-    "Industrials",
-    "Information Technology",
-    "Materials",
-    "Real Estate",
-    "Utilities",
-)
+SECTORS = GICS_SECTORS
 
 
 @dataclass(frozen=True)
