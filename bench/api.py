@@ -118,6 +118,8 @@ async def load(
         pool, generate_load, url, headers, concurrency, total
     )
     latencies.sort()
+    alone, _, _ = await loop.run_in_executor(pool, generate_load, url, headers, 1, 300)
+    alone.sort()
     return {
         "route": path,
         "requests": total,
@@ -126,6 +128,8 @@ async def load(
         "p50_ms": round(statistics.median(latencies) * 1000, 2),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
         "upstream_calls": upstream_calls(service) - before,
+        "c1_p50_ms": round(statistics.median(alone) * 1000, 2),
+        "c1_p99_ms": round(alone[int(len(alone) * 0.99) - 1] * 1000, 2),
     }
 
 
@@ -203,11 +207,15 @@ def main() -> None:
     if args.json:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return
-    print(f"{'route':<40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'upstream':>9} {'errors':>7}")
+    print(f"concurrency {result['concurrency']}, then one request at a time (c1)")
+    print(
+        f"{'route':<38} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'c1 p50':>7} {'c1 p99':>7}"
+        f" {'upstream':>8} {'errors':>6}"
+    )
     for r in result["routes"]:
         print(
-            f"{r['route']:<40} {r['rps']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} "
-            f"{r['upstream_calls']:>9} {r['errors']:>7}"
+            f"{r['route']:<38} {r['rps']:>8} {r['p50_ms']:>7} {r['p99_ms']:>7} "
+            f"{r['c1_p50_ms']:>7} {r['c1_p99_ms']:>7} {r['upstream_calls']:>8} {r['errors']:>6}"
         )
     print(
         f"dashboard load upstream calls: cold {result['dashboard_cold_upstream_calls']}, "
