@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import signal
 import sys
@@ -99,27 +100,63 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+# Time allowed, beyond server.shutdown_timeout_s for in-flight requests, to close sockets,
+# stop the stream, release the Redis lease and stop the embedded sandbox. The default total
+# (5 + 3 s) stays inside a container runtime's 10 s grace period before SIGKILL.
+CLEANUP_GRACE_S = 3.0
+
+
 async def serve(settings: Settings) -> None:
-    """Run until SIGINT or SIGTERM, then shut down within the configured timeout."""
+    """Run until SIGINT or SIGTERM, then shut down within the configured timeout.
+
+    Shutdown order (aiohttp's runner): stop accepting connections; `on_shutdown` (live
+    sockets closed with 1001); in-flight requests get `server.shutdown_timeout_s` to finish;
+    then `cleanup_ctx` in reverse (stream, Redis lease, HTTP session, sandbox). The whole of it
+    is bounded, and the last log line is flushed before the process exits.
+    """
     app = create_app(settings)
     runner = web.AppRunner(
         app, access_log=None, shutdown_timeout=settings.server.shutdown_timeout_s
     )
     await runner.setup()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
     try:
         site = web.TCPSite(runner, settings.server.host, settings.server.port)
         await site.start()
         host, port = runner.addresses[0][:2]
         print_banner(app, f"http://{host}:{port}")
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        received: list[str] = []
+
+        def on_signal(sig: signal.Signals) -> None:
+            received.append(sig.name)
+            stop.set()
+
+        for sig in signals:
+            loop.add_signal_handler(sig, on_signal, sig)
         await stop.wait()
-        log.info("service.stopping")
+        log.info("service.stopping", signal=received[0] if received else None)
     finally:
-        await runner.cleanup()
-        log.info("service.stopped")
+        started = loop.time()
+        budget = settings.server.shutdown_timeout_s + CLEANUP_GRACE_S
+        try:
+            await asyncio.wait_for(runner.cleanup(), timeout=budget)
+        except TimeoutError:
+            log.warning("service.shutdown_timed_out", budget_s=budget)
+        finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+            log.info("service.stopped", duration_s=round(loop.time() - started, 3))
+            flush_output()
+
+
+def flush_output() -> None:
+    """Make sure the last log lines reach the container's log collector."""
+    for stream in (sys.stdout, sys.stderr):
+        # A closed or broken stream: nothing more can be said.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
 
 
 def print_banner(app: web.Application, url: str) -> None:

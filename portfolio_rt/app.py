@@ -10,7 +10,18 @@ import structlog
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 from redis.asyncio import Redis
 
-from .api import activity, analytics, assets, funds, health, live, openapi, portfolio, session
+from .api import (
+    activity,
+    analytics,
+    assets,
+    funds,
+    health,
+    live,
+    openapi,
+    portfolio,
+    returns,
+    session,
+)
 from .api import web as dashboard
 from .api.funds import IDEMPOTENCY
 from .api.middleware import request_context
@@ -61,6 +72,7 @@ def create_app(settings: Settings) -> web.Application:
     portfolio.setup(app)
     analytics.setup(app)
     app.add_routes(activity.routes)
+    app.add_routes(returns.routes)
     assets.setup(app)
     funds.setup(app)
     app.add_routes(openapi.routes)
@@ -202,8 +214,10 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
     )
     await engine.start()
     runtime.realtime = engine
+    app[METRICS].watch_realtime(engine)
     try:
         yield
     finally:
+        app[METRICS].watch_realtime(None)
         runtime.realtime = None
         await engine.close()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar, cast
 
 from ..errors import ServiceError
+from ..metrics import CacheResult, Metrics
 
 T = TypeVar("T")
 
@@ -38,8 +39,10 @@ class ReadCache:
         max_entries: int = 10_000,
         max_stale_s: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
+        metrics: Metrics | None = None,
     ) -> None:
         self.max_entries = max_entries
+        self._metrics = metrics
         self.max_stale_s = max_stale_s
         self._clock = clock
         self._entries: OrderedDict[Hashable, tuple[float, object]] = OrderedDict()
@@ -62,8 +65,10 @@ class ReadCache:
         entry = self._entries.get(key)
         if entry is not None and now - entry[0] < ttl_s:
             self._entries.move_to_end(key)
+            self._count(key, "hit")
             return Fetched(entry[1], entry[0], from_cache=True)  # type: ignore[arg-type]
         task = self._inflight.get(key)
+        self._count(key, "miss" if task is None else "shared")
         if task is None:
             # The refresh runs as its own task, so a caller that gives up (a closed browser
             # tab) cancels only its own wait, never the call the other waiters share.
@@ -71,6 +76,10 @@ class ReadCache:
             self._inflight[key] = task
             task.add_done_callback(lambda done: self._settle(key, done))
         return cast(Fetched[T], await asyncio.shield(task))
+
+    def _count(self, key: Hashable, result: CacheResult) -> None:
+        if self._metrics is not None:
+            self._metrics.cache_lookup(key, result)
 
     def _settle(self, key: Hashable, task: asyncio.Task[Fetched[object]]) -> None:
         if self._inflight.get(key) is task:
@@ -92,6 +101,7 @@ class ReadCache:
                 and exc.status in STALE_SERVABLE_STATUSES
                 and self._clock() - previous[0] <= self.max_stale_s
             ):
+                self._count(key, "stale")
                 return Fetched(previous[1], previous[0], stale=True, from_cache=True)  # type: ignore[arg-type]
             raise
         fetched_at = self._clock()

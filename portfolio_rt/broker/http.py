@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ from ..errors import (
     ServiceError,
     Unprocessable,
 )
+from ..metrics import Metrics, UpstreamOutcome
 from .circuit import CircuitBreaker
 from .endpoints import AlpacaEndpoints
 from .retry import RETRYABLE_STATUSES, RetryPolicy, server_wait_s
@@ -55,6 +57,7 @@ class AlpacaHttp:
         breaker: CircuitBreaker | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._session = session
         self._endpoints = endpoints
@@ -65,6 +68,7 @@ class AlpacaHttp:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._auth_header = basic_auth_header(endpoints.api_key, endpoints.secret_key)
         self.calls = 0  # upstream HTTP requests sent, for metrics and benchmarks
+        self._metrics = metrics
 
     def _url(self, api: Api, path: str) -> str:
         base = self._endpoints.broker_url if api == "broker" else self._endpoints.data_url
@@ -92,6 +96,8 @@ class AlpacaHttp:
         attempts = self._retry.attempts if retry else 0
         for attempt in range(attempts + 1):
             if not self.breaker.allow():
+                if self._metrics is not None:
+                    self._metrics.upstream_circuit_rejected(api)
                 raise BrokerUnavailable(
                     "Alpaca is unavailable right now; please try again shortly.",
                     retry_after=max(1.0, self.breaker.retry_after_s()),
@@ -114,6 +120,8 @@ class AlpacaHttp:
                     delay_s=round(delay, 3),
                     reason=exc.error.code,
                 )
+                if self._metrics is not None:
+                    self._metrics.upstream_retry(api)
                 await self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -130,6 +138,8 @@ class AlpacaHttp:
         headers = {"Authorization": self._auth_header}
         if body is not None:
             headers["Content-Type"] = "application/json"
+        started = time.perf_counter()
+        outcome: UpstreamOutcome = "cancelled"
         try:
             async with self._session.request(
                 method,
@@ -143,18 +153,24 @@ class AlpacaHttp:
                 raw = await response.read()
                 status = response.status
                 response_headers = dict(response.headers)
+            outcome = _outcome_of(status)
         except asyncio.CancelledError:
             self.breaker.release()
             raise
         except TimeoutError:
+            outcome = "timeout"
             self.breaker.record_failure()
             raise _Retryable(BrokerTimeout("Alpaca did not answer in time.")) from None
         except aiohttp.ClientError as exc:
+            outcome = "connection_error"
             self.breaker.record_failure()
             log.warning("broker.connection_error", path=path, error=type(exc).__name__)
             raise _Retryable(
                 BrokerUnavailable("Could not reach Alpaca.", retry_after=1.0)
             ) from None
+        finally:
+            if self._metrics is not None:
+                self._metrics.upstream_call(api, method, outcome, time.perf_counter() - started)
 
         if status in RETRYABLE_STATUSES:
             if status >= 500:
@@ -174,6 +190,8 @@ class AlpacaHttp:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
             log.error("broker.malformed_body", path=path, status=status, size=len(raw))
+            if self._metrics is not None:
+                self._metrics.upstream_bad_response(api)
             raise BrokerError("Alpaca sent a response that is not valid JSON.") from None
 
 
@@ -187,6 +205,18 @@ class _Retryable(Exception):
         super().__init__(error.message)
         self.error = error
         self.wait_s = wait_s
+
+
+def _outcome_of(status: int) -> UpstreamOutcome:
+    if status == 429:
+        return "429"
+    if status >= 500:
+        return "5xx"
+    if status >= 400:
+        return "4xx"
+    if status >= 300:
+        return "3xx"
+    return "2xx"
 
 
 def _query_value(value: str | int | float | bool) -> str:
