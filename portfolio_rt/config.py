@@ -47,6 +47,7 @@ class ServerSettings:
     allowed_origins: tuple[str, ...] = ()
     shutdown_timeout_s: float = field(default=5.0, metadata=_range(0, 60))
     max_body_bytes: int = field(default=65536, metadata=_range(1024, 16 * 1024 * 1024))
+    trust_forwarded_headers: bool = False
     metrics_enabled: bool = True
 
 

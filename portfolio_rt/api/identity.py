@@ -40,8 +40,26 @@ def identify(request: web.Request) -> Identity:
     return identity
 
 
+def public_scheme(request: web.Request) -> str:
+    """http or https as the browser sees it: behind a trusted TLS proxy, from
+    X-Forwarded-Proto (only when `server.trust_forwarded_headers` says the proxy sets it)."""
+    if request.app[SETTINGS].server.trust_forwarded_headers:
+        forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+        if forwarded in ("http", "https"):
+            return forwarded
+    return request.scheme
+
+
+def public_host(request: web.Request) -> str:
+    if request.app[SETTINGS].server.trust_forwarded_headers:
+        forwarded = request.headers.get("X-Forwarded-Host", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded
+    return request.host
+
+
 def own_origin(request: web.Request) -> str:
-    return f"{request.scheme}://{request.host}"
+    return f"{public_scheme(request)}://{public_host(request)}"
 
 
 def origin_allowed(request: web.Request, origin: str) -> bool:

@@ -9,7 +9,7 @@ from aiohttp import web
 from ..auth import ALL_SCOPES
 from ..errors import BadRequest, Forbidden, RateLimited, Unauthorized
 from ..keys import RUNTIME, SETTINGS, THROTTLE, TOKENS
-from .identity import origin_allowed
+from .identity import origin_allowed, public_scheme
 from .request_body import json_object
 from .responses import json_response
 
@@ -52,7 +52,7 @@ async def login(request: web.Request) -> web.Response:
         {"token": token, "expires_at": expires_at, "account_id": user.account_id}
     )
     secure = settings.cookie_secure == "always" or (
-        settings.cookie_secure == "auto" and request.secure
+        settings.cookie_secure == "auto" and public_scheme(request) == "https"
     )
     response.set_cookie(
         settings.cookie_name,

@@ -111,3 +111,35 @@ async def test_logout_ends_the_session(demo: TestClient) -> None:
     assert (await demo.get("/api/portfolio/summary")).status == 401
     reused = await demo.get("/api/portfolio/summary", headers={"Authorization": f"Bearer {token}"})
     assert reused.status == 401
+
+
+@pytest.fixture
+async def proxied(aiohttp_client, tmp_path: Path) -> TestClient:  # type: ignore[no-untyped-def]
+    (tmp_path / "config.toml").write_text(
+        "[alpaca]\nmode = 'sandbox'\n[server]\ntrust_forwarded_headers = true\n",
+        encoding="utf-8",
+    )
+    return await aiohttp_client(create_app(load_settings(tmp_path / "config.toml", env={})))
+
+
+async def test_behind_a_trusted_tls_proxy_the_cookie_is_secure_and_origin_matches(
+    proxied: TestClient,
+) -> None:
+    forwarded = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "app.example",
+        "Origin": "https://app.example",
+    }
+    response = await login(proxied, headers=forwarded)
+    assert response.status == 200
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+async def test_forwarded_headers_are_ignored_unless_trusted(demo: TestClient) -> None:
+    forwarded = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "app.example",
+        "Origin": "https://app.example",
+    }
+    response = await login(demo, headers=forwarded)
+    assert response.status == 403
