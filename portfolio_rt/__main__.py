@@ -161,7 +161,12 @@ def flush_output() -> None:
 
 def print_banner(app: web.Application, url: str) -> None:
     """Tell a person where the service is and, in sandbox mode, which demo accounts exist."""
-    lines = [f"portfolio_rt listening on {url}", f"  health:    {url}/health"]
+    lines = [
+        f"portfolio_rt listening on {url}",
+        f"  dashboard: {url}/",
+        f"  API:       {url}/api/openapi.json",
+        f"  health:    {url}/health",
+    ]
     running = app[RUNTIME].sandbox
     if running is not None:
         lines.append(f"  sandbox:   offline Alpaca-compatible broker at {running.broker_url}")
