@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint typecheck pytest sandbox bench clean
+.PHONY: run test lint typecheck pytest nodetest sandbox bench clean image
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,18 @@ $(TEST_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-run: $(STAMP)
+# The dashboard's browser libraries (web/package.json; served from web/node_modules).
+WEB_STAMP := web/node_modules/.installed
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+# Debian's Chromium for the browser tests (CI runs as root; never a downloaded browser).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+run: $(STAMP) $(WEB_STAMP)
 	$(PY) -m portfolio_rt $(ARGS)
 
 sandbox: $(STAMP)
@@ -34,10 +45,22 @@ lint: $(TEST_STAMP)
 typecheck: $(TEST_STAMP)
 	$(VENV)/bin/mypy
 
-pytest: $(TEST_STAMP)
+pytest: $(TEST_STAMP) $(WEB_STAMP) $(CHROMIUM)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+# The dashboard's pure modules (formatting, what-if math, sorting, colour ramps, live backoff).
+nodetest: $(WEB_STAMP)
+	node --test web/tests/
+
+test: lint typecheck nodetest pytest
+
+# The container image, built with podman on an offline Debian base (no Docker engine needed;
+# run as root), then checked from the inside: scripts/check_image.py starts the service in
+# the image's file system and expects /health, /metrics and a clean exit on SIGTERM.
+IMAGE ?= localhost/portfolio-rt:latest
+image:
+	IMAGE=$(IMAGE) scripts/build_image.sh
+	$(PYTHON) scripts/check_image.py $(IMAGE)
 
 bench: $(STAMP)
 	$(PY) bench/sandbox_stream.py

@@ -22,6 +22,7 @@ import hashlib
 import html
 import json
 import mimetypes
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -41,6 +42,7 @@ OWN_SUFFIXES = frozenset({".html", ".css", ".js", ".svg", ".png", ".woff2", ".we
 VENDOR_SUFFIXES = frozenset({".js", ".mjs", ".css", ".json"})
 COMPRESSIBLE = frozenset({".html", ".css", ".js", ".mjs", ".svg", ".json", ".webmanifest"})
 IMMUTABLE = "public, max-age=31536000, immutable"
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 LIVE_PREFIX = "/ws/portfolio/"
 
 _TYPES = {
@@ -124,7 +126,7 @@ class Dashboard:
                 "style-src 'self'",
                 "img-src 'self' data:",
                 "font-src 'self'",
-                "connect-src 'self' ws: wss:",
+                "connect-src 'self' {live_origin}",
                 "manifest-src 'self'",
                 "frame-ancestors 'none'",
                 "base-uri 'none'",
@@ -232,9 +234,13 @@ routes = web.RouteTableDef()
 _FALLBACK_PAGE = "<!doctype html><title>Portfolio</title><p>The dashboard files are missing.</p>"
 
 
-def _headers(page: Dashboard, cache: str) -> dict[str, str]:
+def _headers(request: web.Request, page: Dashboard, cache: str) -> dict[str, str]:
+    # The live socket is on this same host; named explicitly, as browsers that predate CSP 3
+    # do not let 'self' cover ws:// and wss:// (both: TLS may end at a proxy in front).
+    host = request.host
+    live = f"ws://{host} wss://{host}" if _HOST.fullmatch(host) else ""
     return {
-        "Content-Security-Policy": page.csp,
+        "Content-Security-Policy": page.csp.replace(" {live_origin}", f" {live}".rstrip()),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",
@@ -245,7 +251,7 @@ def _headers(page: Dashboard, cache: str) -> dict[str, str]:
 
 
 def _send(request: web.Request, asset: Asset, cache: str) -> web.Response:
-    headers = _headers(request.app[DASHBOARD], cache) | {
+    headers = _headers(request, request.app[DASHBOARD], cache) | {
         "ETag": asset.etag,
         "Vary": "Accept-Encoding",
     }
@@ -328,8 +334,17 @@ def _has_live(request: web.Request) -> bool:
     return False
 
 
+def web_dir(configured: str) -> Path:
+    """`dashboard.web_dir` when set; else this source tree's `web/`, else `./web` (an
+    installed package in a container whose working directory holds `web/`)."""
+    if configured:
+        return Path(configured)
+    if (DEFAULT_WEB_DIR / "index.html").exists():
+        return DEFAULT_WEB_DIR
+    return Path.cwd() / "web"
+
+
 def setup(app: web.Application) -> None:
-    """Serve the dashboard from `dashboard.web_dir` (default: this source tree's `web/`)."""
-    configured = app[SETTINGS].dashboard.web_dir
-    app[DASHBOARD] = Dashboard.load(Path(configured) if configured else DEFAULT_WEB_DIR)
+    """Serve the dashboard from `dashboard.web_dir` (default: see `web_dir`)."""
+    app[DASHBOARD] = Dashboard.load(web_dir(app[SETTINGS].dashboard.web_dir))
     app.add_routes(routes)

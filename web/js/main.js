@@ -1,0 +1,156 @@
+// Start-up: decide between the login screen and the portfolio, mount each section, tear down.
+import { api, ApiError, getToken, loadToken, setToken } from './api.js';
+import { applyTheme } from './charts.js';
+import * as addFunds from './sections/add-funds.js';
+import * as allocation from './sections/allocation.js';
+import * as history from './sections/history.js';
+import * as holdings from './sections/holdings.js';
+import * as scores from './sections/scores.js';
+import * as summary from './sections/summary.js';
+import * as transactions from './sections/transactions.js';
+import * as whatIf from './sections/what-if.js';
+
+const SECTIONS = [
+  ['summary', summary],
+  ['history', history],
+  ['scores', scores],
+  ['add-funds', addFunds],
+  ['allocation', allocation],
+  ['what-if', whatIf],
+  ['holdings', holdings],
+  ['transactions', transactions],
+];
+
+const $ = (id) => document.getElementById(id);
+let mounted = [];
+let bus = null;
+
+function config() {
+  const root = document.documentElement.dataset;
+  return {
+    scoresRefreshMs: Math.max(1, Number(root.scoresRefreshS) || 300) * 1000,
+  };
+}
+
+function show(which) {
+  $('boot').hidden = true;
+  $('login').hidden = which !== 'login';
+  $('app').hidden = which !== 'app';
+}
+
+function teardown() {
+  for (const section of mounted) {
+    try {
+      section.destroy?.();
+    } catch (error) {
+      console.warn('section teardown failed', error);
+    }
+  }
+  mounted = [];
+  bus = null;
+}
+
+function startApp(session) {
+  teardown();
+  show('app');
+  applyTheme();
+  bus = new EventTarget();
+  $('account-chip').textContent = session.username ? session.username : '';
+  const ctx = { api, bus, session, config: config() };
+  mounted = SECTIONS.map(([id, module]) => module.mount($(id), ctx));
+}
+
+function showLogin(message = '') {
+  teardown();
+  show('login');
+  const error = $('login-error');
+  error.textContent = message;
+  error.hidden = !message;
+  $('login-username').focus();
+}
+
+async function readSession() {
+  return api('/app/session');
+}
+
+async function boot() {
+  loadToken();
+  let session;
+  try {
+    session = await readSession();
+  } catch (error) {
+    show('login');
+    showLogin(error.message);
+    return;
+  }
+  if (!session.authenticated && getToken()) setToken(null); // expired or revoked
+  if (session.authenticated) startApp(session);
+  else if (session.password_login) showLogin();
+  else {
+    show('login');
+    $('login-form').replaceChildren(
+      Object.assign(document.createElement('p'), {
+        className: 'state-title',
+        textContent: 'Please open your portfolio from your investing app.',
+      }),
+    );
+  }
+}
+
+$('login-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const button = form.querySelector('button[type=submit]');
+  const username = form.username.value.trim();
+  const password = form.password.value;
+  const error = $('login-error');
+  if (!username || !password) {
+    error.textContent = 'Enter your username and password.';
+    error.hidden = false;
+    return;
+  }
+  button.disabled = true;
+  button.textContent = 'Logging in…';
+  try {
+    await api('/api/auth/login', { method: 'POST', body: { username, password } });
+    setToken(null); // the HttpOnly session cookie now identifies this browser
+    const session = await readSession();
+    form.reset();
+    startApp({ ...session, username });
+  } catch (err) {
+    error.textContent = err instanceof ApiError && err.status === 401 ? 'That username and password do not match. Please try again.' : err.message;
+    error.hidden = false;
+  } finally {
+    button.disabled = false;
+    button.textContent = 'Log in';
+  }
+});
+
+$('logout').addEventListener('click', async () => {
+  try {
+    await api('/api/auth/logout', { method: 'POST' });
+  } catch {
+    // signed out locally either way
+  }
+  setToken(null);
+  showLogin();
+});
+
+window.addEventListener('portfolio:signed-out', () => {
+  if (!$('app').hidden && !getToken()) showLogin('Your session has ended. Please log in again.');
+});
+
+// "Add funds" links in empty states: go to the form and put the cursor in it.
+document.addEventListener('click', (event) => {
+  const link = event.target.closest?.('a[href="#add-funds"]');
+  if (!link) return;
+  event.preventDefault();
+  const section = $('add-funds');
+  section.scrollIntoView({ behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth', block: 'start' });
+  const input = section.querySelector('#deposit-amount, #link-owner');
+  (input ?? section).focus({ preventScroll: true });
+});
+
+window.addEventListener('pagehide', teardown);
+
+boot();

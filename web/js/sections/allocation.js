@@ -1,0 +1,156 @@
+// #allocation: a donut of what the money is in, by asset class or by industry, with a legend.
+import { Chart, themeColor } from '../charts.js';
+import { money, pct } from '../format.js';
+import { h, SectionView, withStates } from '../dom.js';
+
+const VIEWS = [
+  ['asset_class', 'Asset class', 'Kinds of investments, like stocks, bonds and cash.'],
+  ['sector', 'Industry', 'The parts of the economy your stocks are in (funds are looked through).'],
+];
+const PALETTE = ['#7c8cff', '#22c58b', '#f5b942', '#38bdf8', '#f472b6', '#a78bfa', '#fb923c', '#2dd4bf', '#e879f9', '#94a3b8', '#facc15', '#60a5fa'];
+
+export function colorFor(name, index) {
+  return name === 'Cash' ? '#64748b' : PALETTE[index % PALETTE.length];
+}
+
+export function mount(root, ctx) {
+  const view = new SectionView(root);
+  let chart = null;
+  let data = null;
+  let current = 'asset_class';
+  let request = null;
+
+  const tabs = VIEWS.map(([key, label], i) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        role: 'tab',
+        class: 'seg',
+        id: `allocation-tab-${key}`,
+        'data-view': key,
+        'aria-selected': String(key === current),
+        'aria-controls': 'allocation-panel',
+        tabindex: key === current ? '0' : '-1',
+        onclick: () => choose(key),
+        onkeydown: (event) => {
+          if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
+          const next = VIEWS[(i + (event.key === 'ArrowRight' ? 1 : VIEWS.length - 1)) % VIEWS.length][0];
+          choose(next);
+          root.querySelector(`[data-view="${next}"]`).focus();
+        },
+      },
+      label,
+    ),
+  );
+  const tablist = h('div', { class: 'segmented', role: 'tablist', 'aria-label': 'Group by' }, tabs);
+  root.querySelector('.card-head').append(tablist);
+
+  function choose(key) {
+    current = key;
+    for (const t of tabs) {
+      const on = t.dataset.view === key;
+      t.setAttribute('aria-selected', String(on));
+      t.tabIndex = on ? 0 : -1;
+    }
+    if (data) draw();
+  }
+
+  function draw() {
+    const [, label, blurb] = VIEWS.find(([k]) => k === current);
+    const rows = (data.exposures?.[current] ?? []).filter((r) => Number(r.market_value) > 0);
+    const total = rows.reduce((sum, r) => sum + Number(r.market_value), 0);
+    const colors = rows.map((r, i) => colorFor(r.name, i));
+    const description = `${label} breakdown: ${rows.map((r) => `${r.name} ${pct(r.pct, { sign: false, digits: 1 })}`).join(', ')}.`;
+    const canvas = h('canvas', { role: 'img', 'aria-label': description, id: 'allocation-chart' });
+    const legend = h(
+      'ul',
+      { class: 'legend', id: 'allocation-legend' },
+      rows.map((r, i) => {
+        const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
+        swatch.style.background = colors[i];
+        return h(
+          'li',
+          {},
+          swatch,
+          h('span', { class: 'legend-name' }, r.name),
+          h('span', { class: 'legend-amount num' }, money(r.market_value)),
+          h('span', { class: 'legend-pct num muted' }, pct(r.pct, { sign: false, digits: 1 })),
+        );
+      }),
+    );
+    chart?.destroy();
+    view.content(
+      h(
+        'div',
+        { class: 'allocation', id: 'allocation-panel', role: 'tabpanel', 'aria-labelledby': `allocation-tab-${current}` },
+        h(
+          'div',
+          { class: 'donut-wrap' },
+          canvas,
+          h('div', { class: 'donut-center', 'aria-hidden': 'true' }, h('span', { class: 'muted small' }, 'Total'), h('strong', { class: 'num' }, money(total, { whole: true }))),
+        ),
+        legend,
+      ),
+      h('p', { class: 'muted small' }, blurb),
+    );
+    root.dataset.view = current;
+    chart = new Chart(canvas, {
+      type: 'doughnut',
+      data: {
+        labels: rows.map((r) => r.name),
+        datasets: [{ data: rows.map((r) => Number(r.market_value)), backgroundColor: colors, borderColor: themeColor('surface'), borderWidth: 2, hoverOffset: 6 }],
+      },
+      options: {
+        cutout: '70%',
+        maintainAspectRatio: false,
+        layout: { padding: 6 },
+        plugins: {
+          legend: { display: false },
+          tooltip: {
+            displayColors: true,
+            callbacks: {
+              title: () => '',
+              label: (item) => `${rows[item.dataIndex].name}: ${pct(rows[item.dataIndex].pct, { sign: false, digits: 1 })}`,
+            },
+          },
+        },
+      },
+    });
+  }
+
+  function load(quiet = false) {
+    request?.abort();
+    request = new AbortController();
+    const { signal } = request;
+    return withStates(view, {
+      skeleton: 'chart',
+      what: 'your allocation',
+      quiet,
+      load: async () => {
+        data = await ctx.api('/api/portfolio/analytics', { signal });
+        const any = (data.exposures?.asset_class ?? []).some((r) => Number(r.market_value) > 0);
+        if (!any) {
+          chart?.destroy();
+          chart = null;
+          view.empty('Nothing here yet', 'When you add money and invest, this shows how it is split between kinds of investments and industries.', h('a', { class: 'btn btn-secondary', href: '#add-funds' }, 'Add funds'));
+          return;
+        }
+        draw();
+      },
+    });
+  }
+
+  const onFunds = () => load(true);
+  ctx.bus.addEventListener('funds-changed', onFunds);
+  load();
+
+  return {
+    destroy() {
+      request?.abort();
+      chart?.destroy();
+      tablist.remove();
+      ctx.bus.removeEventListener('funds-changed', onFunds);
+    },
+  };
+}

@@ -1,0 +1,110 @@
+// #holdings: every position in a table sortable by each column (buttons in the headers).
+import { calendarDate, direction, escapeHtml, money, pct, quantity } from '../format.js';
+import { fromHtml, h, SectionView, withStates } from '../dom.js';
+import { nextDirection, sortRows } from '../sort.js';
+
+export const COLUMNS = [
+  { key: 'name', label: 'Name', type: 'text', cls: 'col-name' },
+  { key: 'symbol', label: 'Ticker', type: 'text' },
+  { key: 'avg_entry_price', label: 'Avg cost', type: 'number', num: true, show: (r) => money(r.avg_entry_price) },
+  { key: 'current_price', label: 'Price', type: 'number', num: true, show: (r) => money(r.current_price) },
+  { key: 'qty', label: 'Shares', type: 'number', num: true, show: (r) => quantity(r.qty) },
+  { key: 'market_value', label: 'Market value', type: 'number', num: true, show: (r) => money(r.market_value) },
+  { key: 'unrealized_pl', label: 'Return', type: 'number', num: true, trend: true, show: (r) => money(r.unrealized_pl, { sign: true }) },
+  { key: 'unrealized_plpc', label: 'Return %', type: 'number', num: true, trend: true, show: (r) => pct(r.unrealized_plpc) },
+  { key: 'weight_pct', label: 'Weight', type: 'number', num: true, show: (r) => pct(r.weight_pct, { sign: false, digits: 1 }) },
+  { key: 'first_bought_at', label: 'First bought', type: 'date', num: true, show: (r) => calendarDate(r.first_bought_at) },
+];
+
+function rowHtml(r) {
+  const dir = direction(r.unrealized_pl);
+  const cells = COLUMNS.map((c) => {
+    if (c.key === 'name') return `<th scope="row" class="col-name"><span class="cell-name">${escapeHtml(r.name)}</span></th>`;
+    if (c.key === 'symbol') return `<td><span class="ticker">${escapeHtml(r.symbol)}</span></td>`;
+    const cls = ['num', c.trend ? dir : ''].filter(Boolean).join(' ');
+    return `<td class="${cls}">${escapeHtml(c.show(r))}</td>`;
+  });
+  return `<tr>${cells.join('')}</tr>`;
+}
+
+export function mount(root, ctx) {
+  const view = new SectionView(root);
+  let rows = [];
+  let sort = { key: 'market_value', dir: 'desc' };
+  let request = null;
+  let tbody = null;
+  let headers = [];
+
+  function header(c) {
+    const button = h('button', { type: 'button', class: 'sort', 'data-key': c.key, onclick: () => sortBy(c) }, c.label, h('span', { class: 'sort-icon', 'aria-hidden': 'true' }));
+    const th = h('th', { scope: 'col', class: c.num ? 'num' : c.cls ?? null, 'data-key': c.key }, button);
+    return th;
+  }
+
+  function sortBy(c) {
+    const dir = nextDirection(sort.dir, sort.key === c.key, c.type === 'text' ? 'asc' : 'desc');
+    sort = { key: c.key, dir };
+    renderBody();
+  }
+
+  function renderBody() {
+    const column = COLUMNS.find((c) => c.key === sort.key);
+    const sorted = sortRows(rows, sort.key, column.type, sort.dir);
+    tbody.replaceChildren(fromHtml(sorted.map(rowHtml).join('')));
+    for (const th of headers) {
+      const active = th.dataset.key === sort.key;
+      if (active) th.setAttribute('aria-sort', sort.dir === 'asc' ? 'ascending' : 'descending');
+      else th.removeAttribute('aria-sort');
+    }
+    view.root.dataset.sort = `${sort.key}:${sort.dir}`;
+  }
+
+  function draw(data) {
+    rows = data.positions ?? [];
+    if (!rows.length) {
+      view.empty("You don't own any investments yet", 'Add funds, then buy your first shares. Each one will show up here with how it is doing.', h('a', { class: 'btn btn-secondary', href: '#add-funds' }, 'Add funds'));
+      return;
+    }
+    headers = COLUMNS.map(header);
+    tbody = h('tbody');
+    const table = h('table', { class: 'table holdings-table', id: 'holdings-table' }, h('caption', { class: 'visually-hidden' }, 'Your holdings. Column headers sort the table.'), h('thead', {}, h('tr', {}, headers)), tbody);
+    view.content(
+      h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Holdings table, scrolls sideways' }, table),
+      h(
+        'p',
+        { class: 'muted small table-note' },
+        `${rows.length} ${rows.length === 1 ? 'holding' : 'holdings'} worth ${money(data.total_market_value)}, plus ${money(data.cash)} in cash. `,
+        h('strong', {}, 'Avg cost'),
+        ' is what you paid per share on average; ',
+        h('strong', {}, 'Return'),
+        ' is how much a holding has gained or lost since you bought it; ',
+        h('strong', {}, 'Weight'),
+        ' is its share of everything you hold.',
+      ),
+    );
+    renderBody();
+  }
+
+  function load(quiet = false) {
+    request?.abort();
+    request = new AbortController();
+    const { signal } = request;
+    return withStates(view, {
+      skeleton: 'table',
+      what: 'your holdings',
+      quiet,
+      load: async () => draw(await ctx.api('/api/portfolio/positions', { signal })),
+    });
+  }
+
+  const onFunds = () => load(true);
+  ctx.bus.addEventListener('funds-changed', onFunds);
+  load();
+
+  return {
+    destroy() {
+      request?.abort();
+      ctx.bus.removeEventListener('funds-changed', onFunds);
+    },
+  };
+}
