@@ -23,7 +23,7 @@ $(TEST_STAMP): $(STAMP)
 
 # The dashboard's browser libraries (web/package.json; served from web/node_modules).
 WEB_STAMP := web/node_modules/.installed
-$(WEB_STAMP): web/package.json web/package-lock.json
+$(WEB_STAMP): web/package.json web/package-lock.json | $(NODE)
 	cd web && npm ci --no-audit --no-fund
 	touch $@
 
@@ -31,6 +31,15 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+# Node.js for the dashboard's packages and node tests, and a Redis server that the tests start
+# on free ports of their own (never the machine's standard one).
+NODE := /usr/bin/node
+$(NODE):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm
+REDIS := /usr/bin/redis-server
+$(REDIS):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server
 
 run: $(STAMP) $(WEB_STAMP)
 	$(PY) -m portfolio_rt $(ARGS)
@@ -45,7 +54,7 @@ lint: $(TEST_STAMP)
 typecheck: $(TEST_STAMP)
 	$(VENV)/bin/mypy
 
-pytest: $(TEST_STAMP) $(WEB_STAMP) $(CHROMIUM)
+pytest: $(TEST_STAMP) $(WEB_STAMP) $(CHROMIUM) $(REDIS)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The dashboard's pure modules (formatting, what-if math, sorting, colour ramps, live backoff).
