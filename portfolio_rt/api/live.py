@@ -86,31 +86,33 @@ async def _auth_phase(
 
 
 async def _write_loop(
-    ws: web.WebSocketResponse, conn: LiveConnection, request: web.Request, send_timeout_s: float
+    ws: web.WebSocketResponse, conn: LiveConnection, request: web.Request
 ) -> None:
-    """The socket's only writer: drains the queue; closes overflowing or stalled clients."""
+    """The socket's only writer: drains the queue; closes an overflowing client.
+
+    A write stuck on a client that stopped reading is found by the hub's sweeper
+    (`sending_since`), which aborts the connection: no timer per message on this path.
+    """
     queue = conn.queue
+    loop = asyncio.get_running_loop()
     try:
-        while True:
-            if not queue and not conn.overflowed:
-                conn.wake.clear()
-                await conn.wake.wait()
+        while not conn.closed:
+            await conn.wait()
             if conn.overflowed:
-                raise TimeoutError
-            while queue:
+                log.warning("live.slow_client", conn=conn.id, account=conn.account_id)
+                conn.closed = True
+                queue.clear()
+                try:
+                    async with asyncio.timeout(1.0):
+                        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"slow client")
+                except (TimeoutError, ConnectionError, RuntimeError):
+                    conn.abort()
+                return
+            while queue and not conn.closed:
                 _, data = queue.popleft()
-                await asyncio.wait_for(ws.send_frame(data, WSMsgType.TEXT), send_timeout_s)
-    except TimeoutError:
-        log.warning("live.slow_client", conn=conn.id, account=conn.account_id)
-        conn.closed = True
-        queue.clear()
-        try:
-            await asyncio.wait_for(
-                ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"slow client"), 1.0
-            )
-        except (TimeoutError, ConnectionError, RuntimeError):
-            if request.transport is not None:
-                request.transport.abort()
+                conn.sending_since = loop.time()
+                await ws.send_frame(data, WSMsgType.TEXT)
+                conn.sending_since = 0.0
     except (ConnectionError, RuntimeError):
         conn.closed = True
 
@@ -143,10 +145,11 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
     hub = engine.hub
     conn = LiveConnection(hub.new_id(), str(account), settings.max_pending)
     conn.ready = False
+    transport = request.transport
+    if transport is not None:
+        conn.abort = transport.abort
     hub.add(conn, ws)
-    writer = asyncio.create_task(
-        _write_loop(ws, conn, request, settings.send_timeout_s), name=f"live-writer-{conn.id}"
-    )
+    writer = asyncio.create_task(_write_loop(ws, conn, request), name=f"live-writer-{conn.id}")
     log.info("live.connected", conn=conn.id, account=conn.account_id, via=identity.via)
     try:
         try:
@@ -165,15 +168,19 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
                 conn.send(await engine.snapshot(conn))
     finally:
         hub.remove(conn)
-        if not writer.done():
-            if conn.queue and not ws.closed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(writer), 0.5)
-            writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await writer
+        await _stop_writer(writer, conn, ws)
         log.info("live.disconnected", conn=conn.id, account=conn.account_id, code=ws.close_code)
     return ws
+
+
+async def _stop_writer(
+    writer: asyncio.Task[None], conn: LiveConnection, ws: web.WebSocketResponse
+) -> None:
+    """Let the writer flush what is queued (briefly), then stop it; never wait long."""
+    if not writer.done() and conn.queue and not ws.closed:
+        await asyncio.wait({writer}, timeout=0.5)
+    writer.cancel()
+    await asyncio.wait({writer}, timeout=1.0)
 
 
 def _asks_snapshot(text: str) -> bool:

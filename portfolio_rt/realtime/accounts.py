@@ -1,0 +1,61 @@
+"""One account's facts the live value needs beyond its positions: cash, last close and
+today's net deposits (a deposit is not a gain), read through the broker gateway."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from ..api.portfolio import cash_flows
+from ..broker.gateway import BrokerGateway, decimal_of
+from ..periods import NEW_YORK
+from ..valuation import ZERO, net_flows
+
+
+@dataclass
+class AccountFacts:
+    cash: Decimal
+    last_equity: Decimal
+    flows_today: Decimal
+    day: date
+    positions: dict[str, float]
+    prices: dict[str, float]
+
+
+def market_day(now: datetime | None = None) -> date:
+    """Today's date in New York (the day Alpaca's `last_equity` and today's return refer to)."""
+    return (now or datetime.now(UTC)).astimezone(NEW_YORK).date()
+
+
+async def load_account(gateway: BrokerGateway, account_id: str, *, fresh: bool) -> AccountFacts:
+    """Cash, last_equity, positions and today's net deposits; `fresh` skips the read cache."""
+    uid = UUID(account_id)
+    if fresh:
+        gateway.invalidate_account(uid)
+    account, positions, (flows, _) = await asyncio.gather(
+        gateway.trade_account(uid), gateway.positions(uid), cash_flows(gateway, uid)
+    )
+    now = datetime.now(UTC)
+    day = market_day(now)
+    start_of_day = datetime.combine(day, datetime.min.time(), NEW_YORK)
+    held: dict[str, float] = {}
+    prices: dict[str, float] = {}
+    for p in positions.value:
+        qty = decimal_of(p.qty) or ZERO
+        if qty:
+            held[p.symbol] = float(qty)
+        price = decimal_of(p.current_price)
+        if price:
+            prices[p.symbol] = float(price)
+    trade = account.value
+    return AccountFacts(
+        cash=decimal_of(trade.cash) or ZERO,
+        last_equity=decimal_of(trade.last_equity) or ZERO,
+        flows_today=net_flows(flows, since=start_of_day),
+        day=day,
+        positions=held,
+        prices=prices,
+    )

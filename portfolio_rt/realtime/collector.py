@@ -1,0 +1,85 @@
+"""The symbol collector: every account's positions from the bulk all-accounts call (paged),
+every `collector_interval_s`, into the holdings index. Subscriptions follow the index."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from uuid import UUID
+
+import structlog
+
+from ..broker.gateway import BrokerGateway, decimal_of
+from .holdings import HoldingsIndex, Positions
+from .tasks import BackgroundTask
+
+log = structlog.get_logger("portfolio_rt.realtime")
+
+_MAX_PAGES = 100_000
+
+
+class SymbolCollector(BackgroundTask):
+    """Collects at start, then every `interval_s`; `on_collected(changed accounts)` after each."""
+
+    name = "symbol-collector"
+
+    def __init__(
+        self,
+        gateway: Callable[[], BrokerGateway],
+        index: HoldingsIndex,
+        interval_s: float,
+        on_collected: Callable[[set[str]], None],
+        keep: Callable[[], Iterable[str]] = tuple,
+    ) -> None:
+        super().__init__()
+        self._gateway = gateway
+        self.index = index
+        self.interval_s = interval_s
+        self._on_collected = on_collected
+        self._keep = keep
+        self.collections = 0
+        self.last_ok_at: float | None = None
+        self.last_error: str | None = None
+
+    async def collect_once(self) -> set[str]:
+        gateway = self._gateway()
+        accounts: dict[str, Positions] = {}
+        prices: dict[str, float] = {}
+        for page in range(1, _MAX_PAGES + 1):
+            answer = await gateway.all_positions_page(page)
+            if not answer.positions:
+                break
+            for raw_id, positions in answer.positions.items():
+                held: Positions = {}
+                for p in positions:
+                    qty = decimal_of(p.qty)
+                    if qty:
+                        held[p.symbol] = float(qty)
+                    price = decimal_of(p.current_price)
+                    if price:
+                        prices[p.symbol] = float(price)
+                if held:
+                    accounts[str(UUID(str(raw_id)))] = held
+        self.index.note_prices(prices.items())
+        changed = self.index.replace_all(accounts, keep=self._keep())
+        self.collections += 1
+        self.last_ok_at = time.monotonic()
+        self.last_error = None
+        log.info(
+            "realtime.collected",
+            accounts=len(accounts),
+            symbols=len(self.index.holders),
+            changed=len(changed),
+        )
+        self._on_collected(changed)
+        return changed
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.collect_once()
+            except Exception as exc:
+                self.last_error = type(exc).__name__
+                log.warning("realtime.collect_failed", error=self.last_error)
+            await asyncio.sleep(self.interval_s)

@@ -1,0 +1,75 @@
+"""One authenticated live socket's state: the account it watches, its seq and its bounded
+outgoing queue. `send` never awaits, so the flusher and handlers are plain functions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+
+from . import messages
+
+
+class LiveConnection:
+    """What the hub sends to one socket; the transport's writer task drains `queue`.
+
+    An update replaces an update still waiting in the queue (a slow client gets only the
+    latest value); any other message past `max_pending` marks the client overflowed, and the
+    transport closes it.
+    """
+
+    def __init__(self, conn_id: int, account_id: str, max_pending: int) -> None:
+        self.id = conn_id
+        self.account_id = account_id
+        self.max_pending = max_pending
+        self.queue: deque[tuple[bool, bytes]] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self.seq = 0
+        self.overflowed = False
+        self.closed = False
+        self.replaced = 0
+        self.ready = True
+        """False until the snapshot is queued: nothing may go out before it."""
+        self.sending_since = 0.0
+        """Loop time the write in progress started (0: not writing); see `LiveHub.sweep`."""
+        self.abort: Callable[[], None] = lambda: None
+        """Drops the TCP connection (set by the transport)."""
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def send(self, data: bytes, *, is_update: bool = False) -> None:
+        """Queue one message (never blocks)."""
+        if self.closed or self.overflowed or not self.ready:
+            return
+        queue = self.queue
+        if is_update and queue and queue[-1][0]:
+            queue[-1] = (True, data)
+            self.replaced += 1
+        elif len(queue) >= self.max_pending:
+            self.overflowed = True
+        else:
+            queue.append((is_update, data))
+        self.wake()
+
+    def wake(self) -> None:
+        """Wake the writer if it waits (a future, not an Event: this runs per update)."""
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait(self) -> None:
+        """The writer's wait for something to send (or for the connection to close)."""
+        if self.queue or self.closed or self.overflowed:
+            return
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    def send_update(self, body: bytes) -> None:
+        """An update serialised once for the account; this socket's seq is added here."""
+        if not self.closed and self.ready:
+            self.send(messages.with_seq(body, self.next_seq()), is_update=True)

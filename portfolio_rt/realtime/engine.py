@@ -1,0 +1,293 @@
+"""The real-time engine of one instance, assembled: price map, holdings index, collector,
+revaluer, hub, the market feed (when this instance reads the stream) and the Redis bus.
+
+With no Redis, this instance reads the stream itself. With Redis, the instance holding the
+lease reads it and fans prices out; every instance revalues and pushes to its own clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import structlog
+from aiohttp import ClientSession
+from redis.asyncio import Redis
+
+from ..broker.endpoints import AlpacaEndpoints
+from ..broker.gateway import BrokerGateway
+from ..config import Settings
+from ..stream.feed import MarketFeed
+from ..stream.market_hours import MarketHours
+from ..stream.reader import StreamReader
+from . import messages
+from .accounts import AccountFacts, load_account
+from .bus import RedisBus
+from .collector import SymbolCollector
+from .connection import LiveConnection
+from .holdings import HoldingsIndex, is_crypto
+from .hub import LiveHub
+from .messages import Status
+from .prices import PriceMap
+from .revaluer import Loader, Revaluer
+from .tasks import BackgroundTask
+
+log = structlog.get_logger("portfolio_rt.realtime")
+
+
+class StatusWatch(BackgroundTask):
+    """Pushes a status message to every socket when the feed's status or the market changes,
+    and drops clients whose writes have stalled."""
+
+    name = "status-watch"
+
+    def __init__(self, engine: RealtimeEngine, every_s: float = 0.5) -> None:
+        super().__init__()
+        self._engine = engine
+        self._every_s = every_s
+
+    async def _run(self) -> None:
+        engine = self._engine
+        loop = asyncio.get_running_loop()
+        send_timeout_s = engine.settings.realtime.send_timeout_s
+        while True:
+            await asyncio.sleep(self._every_s)
+            engine.check_status()
+            engine.hub.sweep(loop.time(), send_timeout_s)
+
+
+class RealtimeEngine:
+    """Everything behind the live socket; `start` and `close` are wired in `cleanup_ctx`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        gateway: Callable[[], BrokerGateway] | None,
+        session: ClientSession | None,
+        endpoints: AlpacaEndpoints | None,
+        redis: Redis | None = None,
+        instance_id: str | None = None,
+        loader: Loader | None = None,
+    ) -> None:
+        self.settings = settings
+        self.instance_id = instance_id or secrets.token_hex(6)
+        self._gateway = gateway
+        self.prices = PriceMap()
+        self.index = HoldingsIndex()
+        self.hub = LiveHub()
+        clock = self._equities_open if gateway is not None else None
+        self.market = MarketHours(clock, settings.stream.clock_poll_s)
+        self.revaluer = Revaluer(
+            self.prices,
+            self.index,
+            self.hub,
+            settings.realtime,
+            loader or self._load,
+            on_index_changed=self.sync_subscriptions,
+        )
+        self.hub.on_unwatch = self.revaluer.unwatch
+        self.collector = (
+            SymbolCollector(
+                gateway,
+                self.index,
+                settings.realtime.collector_interval_s,
+                self._collected,
+                keep=lambda: list(self.revaluer.books),
+            )
+            if gateway is not None
+            else None
+        )
+        self.feed: MarketFeed | None = None
+        if settings.stream.enabled and endpoints is not None and session is not None:
+            gw = gateway
+
+            async def data_get(path: str, params: Any) -> Any:
+                assert gw is not None
+                return await gw().http.get("data", path, params)
+
+            self.feed = MarketFeed(
+                settings,
+                session=session,
+                stocks_url=endpoints.stream_url,
+                crypto_url=endpoints.crypto_stream_url,
+                key=endpoints.api_key,
+                secret=endpoints.secret_key,
+                prices=self.prices,
+                market=self.market,
+                get=data_get if gw is not None else None,
+                rank=self._symbol_rank,
+                on_state=self._reader_state,
+            )
+        self.bus = (
+            RedisBus(
+                redis,
+                settings.realtime,
+                self.instance_id,
+                self.prices,
+                on_elected=self._elected,
+                on_deposed=self._deposed,
+                status=self.feed_status,
+            )
+            if redis is not None
+            else None
+        )
+        self.status_watch = StatusWatch(self)
+        self._announced: tuple[Status, bool] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.market.start()
+        if self.collector is not None:
+            self.collector.start()
+        self.revaluer.start()
+        self.status_watch.start()
+        if self.bus is not None:
+            self.bus.start()
+        elif self.feed is not None:
+            self.feed.start()
+        log.info(
+            "realtime.started",
+            instance=self.instance_id,
+            redis=self.bus is not None,
+            stream=self.feed is not None,
+        )
+
+    async def close(self) -> None:
+        if self.bus is not None:
+            await self.bus.close()
+        if self.feed is not None:
+            await self.feed.close()
+        await self.status_watch.close()
+        await self.revaluer.close()
+        if self.collector is not None:
+            await self.collector.close()
+        await self.market.close()
+
+    async def _elected(self) -> None:
+        if self.feed is not None and not self.feed.started:
+            self.sync_subscriptions()
+            self.feed.start()
+
+    async def _deposed(self) -> None:
+        if self.feed is not None and self.feed.started:
+            await self.feed.close()
+
+    # -- wiring ------------------------------------------------------------------------------
+    async def _equities_open(self) -> bool:
+        assert self._gateway is not None
+        clock = await self._gateway().clock()
+        return bool(clock.value.is_open)
+
+    async def _load(self, account: str, fresh: bool) -> AccountFacts:
+        assert self._gateway is not None
+        return await load_account(self._gateway(), account, fresh=fresh)
+
+    def _collected(self, changed: set[str]) -> None:
+        self.revaluer.reindex(changed)
+        self.sync_subscriptions()
+
+    def _symbol_rank(self, symbol: str) -> int:
+        """Which symbols stay on a stream that cannot carry all (405): those with the most
+        connected holders first, then the most holders overall."""
+        return len(self.revaluer.by_symbol.get(symbol, ())) * 1_000_000_000 + (
+            self.index.holder_count(symbol)
+        )
+
+    def sync_subscriptions(self) -> None:
+        """Subscriptions follow the index: every held symbol is wanted on the stream."""
+        if self.feed is not None:
+            self.feed.want(self.index.symbols())
+
+    def _reader_state(self, _reader: StreamReader) -> None:
+        self.check_status()
+
+    def account_changed(self, account_id: UUID | str) -> None:
+        """This service saw the account trade or move money: revalue it from fresh facts now."""
+        self.revaluer.refresh(str(account_id))
+
+    # -- status ------------------------------------------------------------------------------
+    def feed_status(self) -> Status:
+        """The stream's health as clients see it (before market hours are considered)."""
+        if self.bus is not None and not self.bus.is_leader:
+            remote = self.bus.leader_status()
+            return remote if remote in ("live", "stale", "reconnecting") else "live"  # type: ignore[return-value]
+        if self.feed is None:
+            return "live"
+        states = self.feed.states().values()
+        if "auth_failed" in states:
+            return "stale"
+        if any(s in ("connecting", "reconnecting") for s in states):
+            return "reconnecting"
+        return "live"
+
+    def status_for(self, account: str, feed: Status | None = None) -> Status:
+        feed = feed or self.feed_status()
+        if (
+            feed == "live"
+            and not self.market.equities_open
+            and not any(is_crypto(s) for s in self.index.positions(account))
+        ):
+            return "market_closed"
+        return feed
+
+    def check_status(self) -> None:
+        """Tell every socket when the feed's status or the market's hours changed."""
+        feed = self.feed_status()
+        now = (feed, self.market.equities_open)
+        if now == self._announced:
+            return
+        first = self._announced is None
+        self._announced = now
+        if first:
+            return
+        log.info("realtime.status", status=feed, equities_open=self.market.equities_open)
+        by_status: dict[Status, bytes] = {}
+        for account, conns in self.hub.by_account.items():
+            status = self.status_for(account, feed)
+            data = by_status.get(status)
+            if data is None:
+                data = by_status[status] = messages.status(status)
+            for conn in conns:
+                conn.send(data)
+
+    # -- sockets -----------------------------------------------------------------------------
+    async def snapshot(self, conn: LiveConnection) -> bytes:
+        """Watch the connection's account (loading it if needed) and build its snapshot."""
+        book = await self.revaluer.watch(conn.account_id)
+        value = self.revaluer.value_of(conn.account_id, book)
+        book.pushed = (value.equity, value.today_return.amount)
+        return messages.snapshot(
+            conn.account_id,
+            value,
+            market_open=self.market.equities_open,
+            status=self.status_for(conn.account_id),
+            seq=conn.next_seq(),
+        )
+
+    # -- readiness ---------------------------------------------------------------------------
+    def stream_readiness(self) -> dict[str, object]:
+        role = "single" if self.bus is None else ("leader" if self.bus.is_leader else "follower")
+        readers = (
+            {name: r.readiness() for name, r in self.feed.readers.items()}
+            if self.feed is not None
+            else {}
+        )
+        reading = self.feed is not None and self.feed.started
+        failed = reading and any(r["state"] == "auth_failed" for r in readers.values())
+        out: dict[str, object] = {
+            "ok": not failed,
+            "role": role,
+            "status": self.feed_status(),
+            "clients": len(self.hub),
+            "watched_accounts": len(self.revaluer.books),
+            "indexed_accounts": len(self.index),
+        }
+        if reading:
+            out["readers"] = readers
+        if failed:
+            out["reason"] = "auth_failed"
+        return out

@@ -1,0 +1,91 @@
+"""The registry of live sockets by account; fans serialised messages out without awaiting."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Callable
+
+import structlog
+from aiohttp import WSCloseCode, web
+
+from .connection import LiveConnection
+
+log = structlog.get_logger("portfolio_rt.live")
+
+
+class LiveHub:
+    """account → its open connections. The first socket of an account makes it watched."""
+
+    def __init__(self) -> None:
+        self.by_account: dict[str, set[LiveConnection]] = {}
+        self.sockets: dict[LiveConnection, web.WebSocketResponse] = {}
+        self._ids = itertools.count(1)
+        self.on_unwatch: Callable[[str], None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.sockets)
+
+    def new_id(self) -> int:
+        return next(self._ids)
+
+    def add(self, conn: LiveConnection, ws: web.WebSocketResponse) -> None:
+        self.by_account.setdefault(conn.account_id, set()).add(conn)
+        self.sockets[conn] = ws
+
+    def remove(self, conn: LiveConnection) -> None:
+        conn.closed = True
+        conn.wake()
+        self.sockets.pop(conn, None)
+        conns = self.by_account.get(conn.account_id)
+        if conns is None:
+            return
+        conns.discard(conn)
+        if not conns:
+            del self.by_account[conn.account_id]
+            if self.on_unwatch is not None:
+                self.on_unwatch(conn.account_id)
+
+    def watching(self, account_id: str) -> bool:
+        return account_id in self.by_account
+
+    def push_update(self, account_id: str, body: bytes) -> None:
+        """An update body (serialised once) to every socket of the account."""
+        for conn in self.by_account.get(account_id, ()):
+            conn.send_update(body)
+
+    def broadcast(self, data: bytes, accounts: Callable[[str], bool] | None = None) -> None:
+        """The same bytes to every socket (of the accounts `accounts` selects)."""
+        for account_id, conns in self.by_account.items():
+            if accounts is None or accounts(account_id):
+                for conn in conns:
+                    conn.send(data)
+
+    def sweep(self, now: float, send_timeout_s: float) -> int:
+        """Drop the clients whose current write has been stuck for `send_timeout_s` (they
+        stopped reading); the others never waited for them. Returns how many were dropped."""
+        stuck = [
+            c
+            for c in self.sockets
+            if c.sending_since and now - c.sending_since > send_timeout_s and not c.closed
+        ]
+        for conn in stuck:
+            log.warning("live.slow_client", conn=conn.id, account=conn.account_id, stuck=True)
+            conn.closed = True
+            conn.queue.clear()
+            conn.abort()
+        return len(stuck)
+
+    async def close_all(self) -> None:
+        """Server shutdown: close every socket with 1001 (going away)."""
+        sockets = list(self.sockets.items())
+        for conn, _ in sockets:
+            conn.closed = True
+
+        async def close(ws: web.WebSocketResponse) -> None:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(1.0):
+                    await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+        await asyncio.gather(*(close(ws) for _, ws in sockets))

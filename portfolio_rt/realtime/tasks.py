@@ -1,0 +1,54 @@
+"""A long-lived background task as a small class: `start`, `_run`, `close`.
+
+An exception in `_run` is logged and the task restarted after a pause, never silently lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+
+log = structlog.get_logger("portfolio_rt.realtime")
+
+
+class BackgroundTask:
+    """Subclasses implement `_run`; the loop around it restarts it when it fails."""
+
+    name = "task"
+    restart_delay_s = 1.0
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        """Start the task (idempotent)."""
+        if not self.running:
+            self._task = asyncio.create_task(self._guard(), name=self.name)
+
+    async def close(self) -> None:
+        """Cancel the task and wait for it to end."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _guard(self) -> None:
+        while True:
+            try:
+                await self._run()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("task.failed", task=self.name, restart_in_s=self.restart_delay_s)
+                await asyncio.sleep(self.restart_delay_s)
+
+    async def _run(self) -> None:
+        raise NotImplementedError

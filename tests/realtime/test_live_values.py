@@ -1,0 +1,34 @@
+"""Live values over the socket equal cash + Σ qty × the stream's latest price."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .conftest import Live, next_message, settle, wait_for
+
+
+async def test_snapshot_then_updates_equal_cash_plus_qty_times_latest_price(live: Live) -> None:
+    maya = live.sandbox.personas["maya"]
+    ws = await live.socket(maya)
+    snapshot = await next_message(ws)
+    assert snapshot["type"] == "snapshot"
+    assert snapshot["account_id"] == str(maya)
+    assert snapshot["seq"] == 1
+    assert snapshot["status"] in ("live", "reconnecting")
+    await settle(live, maya, 4)
+    live.publish({"VTI": "300.00", "QQQ": "500.00", "BND": "70.00", "VXUS": "60.00"})
+    expected = live.expected_equity(maya)
+    update = await wait_for(ws, lambda m: m["type"] == "update" and m["equity"] == str(expected))
+    assert update["seq"] > snapshot["seq"]
+    assert set(update) == {"type", "equity", "today_return", "as_of", "seq"}
+    assert update["as_of"].endswith("Z")
+    live.publish({"VTI": "310.00"})
+    expected = live.expected_equity(maya)
+    moved = await wait_for(ws, lambda m: m["type"] == "update" and m["equity"] == str(expected))
+    assert Decimal(moved["equity"]) - Decimal(update["equity"]) == money_delta(maya, live)
+    await ws.close()
+
+
+def money_delta(account, live: Live) -> Decimal:  # type: ignore[no-untyped-def]
+    qty = next(p.qty for p in live.sandbox.ledger.positions(account) if p.symbol == "VTI")
+    return (qty * Decimal(10)).quantize(Decimal("0.01"))

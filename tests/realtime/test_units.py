@@ -1,0 +1,107 @@
+"""The pieces on their own: price map, holdings index, messages, the slow-client sweep."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import orjson
+
+from portfolio_rt.realtime import messages
+from portfolio_rt.realtime.connection import LiveConnection
+from portfolio_rt.realtime.holdings import HoldingsIndex
+from portfolio_rt.realtime.hub import LiveHub
+from portfolio_rt.realtime.messages import AccountValue
+from portfolio_rt.realtime.prices import PriceMap
+from portfolio_rt.valuation import today_return
+
+
+def test_a_trade_sets_the_price_and_marks_the_symbol_dirty() -> None:
+    prices = PriceMap()
+    prices.apply([{"T": "t", "S": "AAPL", "p": 190.5}, {"T": "b", "S": "MSFT"}])
+    assert prices.price("AAPL") == 190.5
+    assert prices.drain_dirty() == {"AAPL"}
+    assert prices.drain_dirty() == set()
+
+
+def test_the_quote_midpoint_counts_only_until_the_first_trade() -> None:
+    prices = PriceMap()
+    prices.apply([{"T": "q", "S": "AAPL", "bp": 100.0, "ap": 102.0}])
+    assert prices.price("AAPL") == 101.0
+    prices.apply([{"T": "t", "S": "AAPL", "p": 100.5}])
+    prices.apply([{"T": "q", "S": "AAPL", "bp": 90.0, "ap": 92.0}])
+    assert prices.price("AAPL") == 100.5
+
+
+def test_a_one_sided_quote_is_never_a_price() -> None:
+    prices = PriceMap()
+    prices.apply([{"T": "q", "S": "AAPL", "bp": 0.0, "ap": 102.0}])
+    assert prices.price("AAPL") is None
+    assert not prices.dirty
+
+
+def test_unpublished_prices_are_batched_for_the_bus() -> None:
+    prices = PriceMap()
+    prices.track_unpublished(True)
+    prices.apply([{"T": "t", "S": "A", "p": 1.0}, {"T": "t", "S": "A", "p": 2.0}])
+    prices.update({"B": 3.0})
+    assert prices.take_unpublished() == {"A": 2.0, "B": 3.0}
+    assert prices.take_unpublished() == {}
+
+
+def test_the_index_knows_holders_and_follows_one_accounts_trade() -> None:
+    index = HoldingsIndex()
+    changed = index.replace_all({"a": {"SPY": 1.0, "AAPL": 2.0}, "b": {"SPY": 3.0}})
+    assert changed == {"a", "b"}
+    assert index.holders["SPY"] == {"a": 1.0, "b": 3.0}
+    assert index.set_account("b", {"MSFT": 1.0})
+    assert index.holders["SPY"] == {"a": 1.0}
+    assert index.symbols() == {"SPY", "AAPL", "MSFT"}
+    assert not index.set_account("b", {"MSFT": 1.0})
+
+
+def test_a_collection_keeps_watched_accounts_fresher_positions() -> None:
+    index = HoldingsIndex()
+    index.replace_all({"a": {"SPY": 1.0}})
+    index.set_account("a", {"SPY": 1.0, "AAPL": 5.0})  # its own refresh saw a fill
+    changed = index.replace_all({"a": {"SPY": 1.0}, "b": {"QQQ": 1.0}}, keep=["a"])
+    assert "a" in changed
+    assert index.positions("a") == {"SPY": 1.0, "AAPL": 5.0}
+
+
+def test_the_update_template_is_the_json_the_api_would_write() -> None:
+    now = datetime(2026, 1, 2, 15, 30, 1, 250000, tzinfo=UTC)
+    value = AccountValue(
+        equity=Decimal("10250.50"),
+        cash=Decimal("50.00"),
+        last_equity=Decimal("10000.00"),
+        today_return=today_return(Decimal("10250.50"), Decimal("10000.00"), Decimal("100")),
+        as_of=now,
+    )
+    body = orjson.loads(messages.update_body(value))
+    assert body == {
+        "type": "update",
+        "equity": "10250.50",
+        "today_return": {"amount": "150.50", "pct": 1.49},
+        "as_of": "2026-01-02T15:30:01.250000Z",
+    }
+    nothing = AccountValue(
+        Decimal(0), Decimal(0), Decimal(0), today_return(Decimal(0), Decimal(0), Decimal(0)), now
+    )
+    assert orjson.loads(messages.update_body(nothing))["today_return"]["pct"] is None
+
+
+def test_a_client_whose_write_is_stuck_is_dropped_by_the_sweep() -> None:
+    hub = LiveHub()
+    stuck, fine = LiveConnection(1, "a", 4), LiveConnection(2, "b", 4)
+    aborted: list[int] = []
+    stuck.abort = lambda: aborted.append(1)
+    fine.abort = lambda: aborted.append(2)
+    hub.add(stuck, None)  # type: ignore[arg-type]
+    hub.add(fine, None)  # type: ignore[arg-type]
+    stuck.sending_since = 100.0
+    fine.sending_since = 119.5
+    assert hub.sweep(now=120.0, send_timeout_s=10.0) == 1
+    assert aborted == [1]
+    assert stuck.closed
+    assert not fine.closed
