@@ -211,6 +211,7 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
         session=runtime.http_session,
         endpoints=runtime.endpoints,
         redis=runtime.redis,
+        metrics=app[METRICS],
     )
     await engine.start()
     runtime.realtime = engine

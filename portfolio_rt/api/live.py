@@ -21,6 +21,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from ..auth import Identity
 from ..errors import BrokerUnavailable, Forbidden, NotFound, ServiceError, Unauthorized
 from ..keys import RUNTIME, SETTINGS, TOKENS
+from ..metrics import METRICS
 from ..realtime import messages
 from ..realtime.connection import LiveConnection
 from .identity import IDENTITY, bearer_token, origin_allowed
@@ -95,11 +96,13 @@ async def _write_loop(
     """
     queue = conn.queue
     loop = asyncio.get_running_loop()
+    metrics = request.app[METRICS]
     try:
         while not conn.closed:
             await conn.wait()
             if conn.overflowed:
                 log.warning("live.slow_client", conn=conn.id, account=conn.account_id)
+                metrics.ws_client_dropped("slow")
                 conn.closed = True
                 queue.clear()
                 try:
@@ -113,6 +116,7 @@ async def _write_loop(
                 conn.sending_since = loop.time()
                 await ws.send_frame(data, WSMsgType.TEXT)
                 conn.sending_since = 0.0
+                metrics.ws_pushed("message")
     except (ConnectionError, RuntimeError):
         conn.closed = True
 

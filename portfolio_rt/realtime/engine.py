@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from ..broker.endpoints import AlpacaEndpoints
 from ..broker.gateway import BrokerGateway
 from ..config import Settings
+from ..metrics import Metrics
 from ..stream.feed import MarketFeed
 from ..stream.market_hours import MarketHours
 from ..stream.reader import StreamReader
@@ -56,7 +57,10 @@ class StatusWatch(BackgroundTask):
         while True:
             await asyncio.sleep(self._every_s)
             engine.check_status()
-            engine.hub.sweep(loop.time(), send_timeout_s)
+            dropped = engine.hub.sweep(loop.time(), send_timeout_s)
+            if dropped and engine.metrics is not None:
+                for _ in range(dropped):
+                    engine.metrics.ws_client_dropped("stuck")
 
 
 class RealtimeEngine:
@@ -72,8 +76,10 @@ class RealtimeEngine:
         redis: Redis | None = None,
         instance_id: str | None = None,
         loader: Loader | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.instance_id = instance_id or secrets.token_hex(6)
         self._gateway = gateway
         self.prices = PriceMap()
@@ -121,6 +127,7 @@ class RealtimeEngine:
                 get=data_get if gw is not None else None,
                 rank=self._symbol_rank,
                 on_state=self._reader_state,
+                metrics=metrics,
             )
         self.bus = (
             RedisBus(

@@ -4,13 +4,15 @@ started and stopped together (by the instance that holds the stream lease)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from aiohttp import ClientSession
 
 from ..config import Settings
+from ..metrics import Metrics
 from ..realtime.prices import PriceMap
 from .market_hours import MarketHours
-from .reader import StreamReader
+from .reader import Family, Sink, StreamReader
 from .snapshots import Get, SnapshotPoller
 
 
@@ -31,25 +33,29 @@ class MarketFeed:
         get: Get | None,
         rank: Callable[[str], int],
         on_state: Callable[[StreamReader], None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.prices = prices
         self.market = market
         stream = settings.stream
-        common = {
-            "key": key,
-            "secret": secret,
-            "session": session,
-            "settings": stream,
-            "sink": prices.apply,
-            "market": market,
-            "rank": rank,
-            "on_state": on_state,
-        }
-        self.readers: dict[str, StreamReader] = {
-            "stocks": StreamReader(family="stocks", url=stocks_url, **common)  # type: ignore[arg-type]
-        }
+        families: dict[Family, str] = {"stocks": stocks_url}
         if stream.crypto:
-            self.readers["crypto"] = StreamReader(family="crypto", url=crypto_url, **common)  # type: ignore[arg-type]
+            families["crypto"] = crypto_url
+        self.readers: dict[str, StreamReader] = {
+            family: StreamReader(
+                family=family,
+                url=url,
+                key=key,
+                secret=secret,
+                session=session,
+                settings=stream,
+                sink=self._sink(family, metrics),
+                market=market,
+                rank=rank,
+                on_state=on_state,
+            )
+            for family, url in families.items()
+        }
         self.poller = (
             SnapshotPoller(self, get, stream.snapshot_poll_s, settings.alpaca.data_feed)
             if get is not None
@@ -57,6 +63,18 @@ class MarketFeed:
         )
         self._wanted: set[str] = set()
         self.started = False
+
+    def _sink(self, family: str, metrics: Metrics | None) -> Sink:
+        """Frames into the price map, counted per frame (not per tick) when metrics are on."""
+        apply = self.prices.apply
+        if metrics is None:
+            return apply
+
+        def counted(messages: list[dict[str, Any]]) -> None:
+            metrics.stream_received(family, "data", len(messages))
+            apply(messages)
+
+        return counted
 
     def want(self, symbols: set[str]) -> None:
         """Subscribe each reader to its family's share of `symbols`."""

@@ -32,3 +32,21 @@ async def test_snapshot_then_updates_equal_cash_plus_qty_times_latest_price(live
 def money_delta(account, live: Live) -> Decimal:  # type: ignore[no-untyped-def]
     qty = next(p.qty for p in live.sandbox.ledger.positions(account) if p.symbol == "VTI")
     return (qty * Decimal(10)).quantize(Decimal("0.01"))
+
+
+async def test_stream_messages_and_pushes_are_counted_in_metrics(live: Live) -> None:
+    maya = live.sandbox.personas["maya"]
+    ws = await live.socket(maya)
+    await next_message(ws)
+    await settle(live, maya, 4)
+    live.publish({"VTI": "333.00"})
+    await wait_for(ws, lambda m: m["type"] == "update")
+    text = await (await live.client.get("/metrics")).text()
+    counted = {
+        line.split("{")[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(("portfolio_rt_stream_messages_total", "portfolio_rt_ws_pushes_total"))
+    }
+    assert counted["portfolio_rt_stream_messages_total"] > 0
+    assert counted["portfolio_rt_ws_pushes_total"] >= 2  # the snapshot and an update
+    await ws.close()
