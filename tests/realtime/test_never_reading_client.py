@@ -4,8 +4,8 @@ other clients keep their live values all the while."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import base64
+import contextlib
 import os
 import socket
 from pathlib import Path
