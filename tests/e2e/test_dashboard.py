@@ -44,7 +44,9 @@ def test_each_demo_user_sees_every_section_with_sandbox_data(
     note = page.locator("#holdings .table-note").inner_text()
     assert f"${total:,.2f}" in note
     expect(page.locator("#history-chart")).to_have_attribute("aria-label", re.compile("value"))
-    expect(page.locator("#all-time strong")).to_have_text(re.compile(r"[+−]\$[\d,]+\.\d\d \("))
+    expect(page.locator("#all-time #stat-gain strong")).to_have_text(
+        re.compile(r"[+−]\$[\d,]+\.\d\d \(")
+    )
     expect(page.locator("#scores .score")).to_have_count(2)
     assert page.locator("#allocation-legend li").count() >= 1
     assert page.locator("#tx-body tr").count() >= 1

@@ -1,6 +1,9 @@
 // Chart.js, registered once with the parts the page uses and themed from the CSS properties.
 import {
   ArcElement,
+  BarController,
+  BarElement,
+  CategoryScale,
   Chart,
   DoughnutController,
   Filler,
@@ -11,7 +14,7 @@ import {
   Tooltip,
 } from 'chart.js';
 
-Chart.register(ArcElement, DoughnutController, Filler, LinearScale, LineController, LineElement, PointElement, Tooltip);
+Chart.register(ArcElement, BarController, BarElement, CategoryScale, DoughnutController, Filler, LinearScale, LineController, LineElement, PointElement, Tooltip);
 
 /** A theme colour from the CSS custom properties (`--up`, `--text-muted`, …). */
 export function themeColor(name) {

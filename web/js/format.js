@@ -9,6 +9,16 @@ const USD_WHOLE = new Intl.NumberFormat('en-US', {
 const NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 4 });
 const MARKET_TZ = 'America/New_York';
 
+/** Privacy mode: dollar amounts are masked everywhere they are formatted; percentages stay. */
+export const HIDDEN_MONEY = '$•••••';
+let moneyHidden = false;
+export function setMoneyHidden(value) {
+  moneyHidden = Boolean(value);
+}
+export function isMoneyHidden() {
+  return moneyHidden;
+}
+
 /** A number from an API decimal string ("1234.56"), a number, or null. */
 export function toNumber(value) {
   if (value === null || value === undefined || value === '') return null;
@@ -20,6 +30,7 @@ export function toNumber(value) {
 export function money(value, { sign = false, whole = false } = {}) {
   const n = toNumber(value);
   if (n === null) return '—';
+  if (moneyHidden) return HIDDEN_MONEY;
   const text = (whole ? USD_WHOLE : USD).format(Math.abs(n));
   if (n < 0 && Math.abs(n) >= 0.005) return `−${text}`;
   return sign ? `+${text}` : text;
@@ -29,6 +40,7 @@ export function money(value, { sign = false, whole = false } = {}) {
 export function compactMoney(value, decimals = null) {
   const n = toNumber(value);
   if (n === null) return '—';
+  if (moneyHidden) return HIDDEN_MONEY;
   const abs = Math.abs(n);
   const minus = n < 0 ? '−' : '';
   const [unit, suffix] =
@@ -42,6 +54,7 @@ export function compactMoney(value, decimals = null) {
 
 /** Axis labels for a set of tick values: as short as possible while exact and all different. */
 export function compactLabels(values) {
+  if (moneyHidden) return values.map(() => '');
   const exact = (v, d) => {
     const abs = Math.abs(v);
     const unit = abs >= 1e9 ? 1e9 : abs >= 1e6 ? 1e6 : abs >= 1e3 ? 1e3 : 1;

@@ -1,10 +1,13 @@
 // Start-up: decide between the login screen and the portfolio, mount each section, tear down.
 import { api, ApiError, getToken, loadToken, setToken } from './api.js';
 import { applyTheme } from './charts.js';
+import { isMoneyHidden, setMoneyHidden } from './format.js';
 import * as addFunds from './sections/add-funds.js';
 import * as allocation from './sections/allocation.js';
 import * as history from './sections/history.js';
 import * as holdings from './sections/holdings.js';
+import * as income from './sections/income.js';
+import * as realized from './sections/realized.js';
 import * as scores from './sections/scores.js';
 import * as summary from './sections/summary.js';
 import * as transactions from './sections/transactions.js';
@@ -18,12 +21,36 @@ const SECTIONS = [
   ['allocation', allocation],
   ['what-if', whatIf],
   ['holdings', holdings],
+  ['income', income],
+  ['realized', realized],
   ['transactions', transactions],
 ];
 
 const $ = (id) => document.getElementById(id);
 let mounted = [];
 let bus = null;
+let current = null;
+
+// Privacy mode: remembered on this device; dollar amounts are masked, percentages stay.
+const PRIVACY_KEY = 'portfolio_rt.privacy';
+
+function applyPrivacy(on) {
+  setMoneyHidden(on);
+  document.documentElement.dataset.privacy = on ? 'on' : 'off';
+  const button = $('privacy-toggle');
+  button.setAttribute('aria-pressed', String(on));
+  button.querySelector('[data-label]').textContent = on ? 'Show amounts' : 'Hide amounts';
+}
+
+function readPrivacy() {
+  try {
+    return localStorage.getItem(PRIVACY_KEY) === 'on';
+  } catch {
+    return false;
+  }
+}
+
+applyPrivacy(readPrivacy());
 
 function config() {
   const root = document.documentElement.dataset;
@@ -52,6 +79,7 @@ function teardown() {
 
 function startApp(session) {
   teardown();
+  current = session;
   show('app');
   applyTheme();
   bus = new EventTarget();
@@ -124,6 +152,26 @@ $('login-form').addEventListener('submit', async (event) => {
     button.disabled = false;
     button.textContent = 'Log in';
   }
+});
+
+$('privacy-toggle').addEventListener('click', () => {
+  const on = !isMoneyHidden();
+  try {
+    localStorage.setItem(PRIVACY_KEY, on ? 'on' : 'off');
+  } catch {
+    // still applies to this visit
+  }
+  applyPrivacy(on);
+  if (current && !$('app').hidden) {
+    const y = window.scrollY;
+    startApp(current); // every section draws again with amounts masked or shown
+    window.scrollTo(0, y);
+  }
+});
+
+// Another tab changed it: follow.
+window.addEventListener('storage', (event) => {
+  if (event.key === PRIVACY_KEY && (event.newValue === 'on') !== isMoneyHidden()) $('privacy-toggle').click();
 });
 
 $('logout').addEventListener('click', async () => {

@@ -79,3 +79,21 @@ test('words for statuses and banks, and HTML escaping', () => {
   assert.equal(bankLabel({ nickname: 'Checking', account_number: '••••8119' }), 'Checking ••••8119');
   assert.equal(escapeHtml('<a href="x">&</a>'), '&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;');
 });
+
+test('privacy mode masks every dollar amount and keeps percentages', async () => {
+  const { HIDDEN_MONEY, setMoneyHidden, isMoneyHidden } = await import('../js/format.js');
+  setMoneyHidden(true);
+  try {
+    assert.equal(isMoneyHidden(), true);
+    assert.equal(money('1234.5'), HIDDEN_MONEY);
+    assert.equal(money('-5', { sign: true }), HIDDEN_MONEY);
+    assert.equal(compactMoney(33500), HIDDEN_MONEY);
+    assert.deepEqual(compactLabels([1000, 2000]), ['', '']);
+    assert.equal(money(null), '—');
+    assert.equal(pct(2.23), '+2.23%');
+    assert.ok(!HIDDEN_MONEY.match(/\d/));
+  } finally {
+    setMoneyHidden(false);
+  }
+  assert.equal(money('1234.5'), '$1,234.50');
+});

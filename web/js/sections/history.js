@@ -2,8 +2,31 @@
 import { Chart, crosshair, gradientFill, themeColor } from '../charts.js';
 import { axisDate, compactLabels, direction, money, pct, PERIOD_WORDS, tooltipDate, toNumber } from '../format.js';
 import { h, SectionView, trendClass, withStates } from '../dom.js';
+import { sameDatesValues } from '../returns-math.js';
 
 export const PERIODS = ['1D', '1W', '1M', '3M', '6M', 'YTD', '1Y', 'MAX'];
+
+/** One-sentence answers behind each "?". */
+export const TIPS = {
+  gain: 'What your portfolio is worth now minus the money you put in; dividends count as gain.',
+  twr: 'How your investments themselves did, leaving out when and how much you deposited, so it is the fair figure to compare with the market.',
+  mwr: 'Your own return, counting when you added money: deposits made just before a rise help it, deposits just before a fall hurt it.',
+};
+
+let tipCount = 0;
+/** A "?" that opens a one-sentence explanation (keyboard reachable: it is a <details>). */
+export function whyTip(label, text) {
+  tipCount += 1;
+  const id = `tip-${tipCount}`;
+  return h(
+    'details',
+    { class: 'why-tip' },
+    h('summary', { 'aria-label': `What is “${label}”?`, 'aria-describedby': id }, '?'),
+    h('p', { class: 'why-tip-text', id, role: 'note' }, text),
+  );
+}
+
+const BENCHMARK_KEY = 'portfolio_rt.benchmark';
 
 export function mount(root, ctx) {
   const view = new SectionView(root);
@@ -21,6 +44,16 @@ export function mount(root, ctx) {
   const allTimeEl = h('div', { class: 'all-time', id: 'all-time' });
   root.querySelector('.card-head').after(allTimeEl);
 
+  function stat(label, value, { cls = '', tip = '', note = '', id = null } = {}) {
+    return h(
+      'div',
+      { class: 'stat', id },
+      h('span', { class: 'stat-label muted' }, label, tip ? whyTip(label, tip) : null),
+      h('strong', { class: `num ${cls}` }, value),
+      note ? h('span', { class: 'muted small' }, note) : null,
+    );
+  }
+
   function renderAllTime() {
     if (!allTime?.all) {
       allTimeEl.replaceChildren();
@@ -35,15 +68,33 @@ export function mount(root, ctx) {
       return;
     }
     const allPct = allTime.all.pct === null || allTime.all.pct === undefined ? '' : ` (${pct(allTime.all.pct)})`;
+    const rate = (r) => (r?.pct === null || r?.pct === undefined ? '—' : pct(r.pct));
     allTimeEl.replaceChildren(
-      h('span', { class: 'muted' }, 'All-time return'),
-      h('strong', { class: `num ${trendClass(dir)}` }, `${money(allTime.all.amount, { sign: true })}${allPct}`),
-      h('span', { class: 'muted small' }, `What you've gained beyond the ${money(allTime.deposits)} you've put in.`),
+      h('p', { class: 'all-time-title muted small' }, 'Since you started'),
+      stat('Gain', `${money(allTime.all.amount, { sign: true })}${allPct}`, {
+        cls: trendClass(dir),
+        id: 'stat-gain',
+        tip: TIPS.gain,
+        note: `Beyond the ${money(allTime.deposits)} you've put in.`,
+      }),
+      stat('Investment return (time-weighted)', rate(allTime.twr), {
+        cls: trendClass(direction(allTime.twr?.pct)),
+        id: 'stat-twr',
+        tip: TIPS.twr,
+        note: allTime.twr?.reason ?? '',
+      }),
+      stat('Your personal return', rate(allTime.mwr), {
+        cls: trendClass(direction(allTime.mwr?.pct)),
+        id: 'stat-mwr',
+        tip: TIPS.mwr,
+        note: allTime.mwr?.reason ?? '',
+      }),
     );
   }
 
   const onSummary = (event) => {
-    allTime = { all: event.detail.allTime, deposits: event.detail.netDeposits };
+    const d = event.detail;
+    allTime = { all: d.allTime, deposits: d.netDeposits, twr: d.twr, mwr: d.mwr };
     renderAllTime();
   };
   ctx.bus.addEventListener('summary', onSummary);
@@ -54,11 +105,13 @@ export function mount(root, ctx) {
     load(true);
   }
 
+  let showBenchmark = localStorage.getItem(BENCHMARK_KEY) === 'on';
+
   function draw(data) {
     const points = [];
     data.timestamp.forEach((t, i) => {
       const v = toNumber(data.equity[i]);
-      if (v !== null) points.push({ t, v });
+      if (v !== null) points.push({ t, v, i });
     });
     if (points.length < 2 || points.every((p) => p.v === 0)) {
       chart?.destroy();
@@ -79,22 +132,80 @@ export function mount(root, ctx) {
     const words = PERIOD_WORDS[period];
     const label = `Portfolio value ${words}: from ${money(first)} to ${money(last)}, ${up ? 'up' : 'down'} ${pct(Math.abs(change.pct ?? 0), { sign: false })}.`;
 
+    const deposits = points.map((p) => toNumber(data.net_deposits?.[p.i]));
+    const hasDeposits = deposits.some((v) => v !== null);
+    const bench = data.benchmark ?? {};
+    const benchName = bench.symbol || 'the market';
+    const benchValues = bench.return_pct
+      ? sameDatesValues(points.map((p) => data.equity[p.i]), points.map((p) => data.net_deposits?.[p.i]), points.map((p) => bench.return_pct[p.i]))
+      : null;
+    const benchLabel = `${benchName}, same dates`;
+    const twr = data.stats?.twr_pct;
+
     const canvas = h('canvas', { role: 'img', 'aria-label': label, id: 'history-chart' });
-    const summaryLine = h(
-      'p',
-      { class: 'range-change' },
-      h('strong', { class: `num ${trendClass(dir)}`, id: 'range-change' }, `${money(change.amount, { sign: true })} (${pct(change.pct)})`),
-      h('span', { class: 'muted' }, ` ${words}`),
+    const headline = h(
+      'div',
+      { class: 'range-head' },
+      h(
+        'p',
+        { class: 'range-twr' },
+        h('span', { class: 'muted' }, 'Investment return (time-weighted) '),
+        h('strong', { class: `num ${trendClass(direction(twr))}`, id: 'range-twr' }, twr === null || twr === undefined ? '—' : pct(twr)),
+        h('span', { class: 'muted' }, ` ${words}`),
+        whyTip('Investment return (time-weighted)', TIPS.twr),
+      ),
+      h(
+        'p',
+        { class: 'range-change small' },
+        h('span', { class: 'muted' }, 'Value change '),
+        h('strong', { class: `num ${trendClass(dir)}`, id: 'range-change' }, `${money(change.amount, { sign: true })} (${pct(change.pct)})`),
+      ),
+    );
+    const toggle = h(
+      'button',
+      {
+        type: 'button',
+        class: 'chip chip-toggle',
+        id: 'benchmark-toggle',
+        'aria-pressed': String(Boolean(benchValues) && showBenchmark),
+        disabled: !benchValues,
+        onclick: () => {
+          showBenchmark = !showBenchmark;
+          localStorage.setItem(BENCHMARK_KEY, showBenchmark ? 'on' : 'off');
+          toggle.setAttribute('aria-pressed', String(showBenchmark));
+          if (chart) {
+            chart.data.datasets[2].hidden = !showBenchmark;
+            chart.update();
+          }
+          root.dataset.benchmark = showBenchmark ? 'on' : 'off';
+        },
+      },
+      h('span', { class: 'key key-bench', 'aria-hidden': 'true' }),
+      `Compare with ${benchLabel}`,
+    );
+    const key = h(
+      'div',
+      { class: 'chart-key small', id: 'history-key' },
+      h('span', {}, h('span', { class: `key key-line key-${up ? 'up' : 'down'}`, 'aria-hidden': 'true' }), 'Your portfolio'),
+      hasDeposits ? h('span', {}, h('span', { class: 'key key-dash', 'aria-hidden': 'true' }), 'Money you put in') : null,
+      toggle,
+      benchValues
+        ? h('span', { class: 'muted small bench-note' }, `What the same deposits would be worth in ${benchName}.`)
+        : h('span', { class: 'muted small bench-note', id: 'benchmark-reason' }, `${benchName} comparison: ${bench.reason || 'not available.'}`),
     );
     chart?.destroy();
-    view.content(summaryLine, h('div', { class: 'chart-wrap chart-history' }, canvas), h('p', { class: 'visually-hidden' }, label));
+    view.content(headline, key, h('div', { class: 'chart-wrap chart-history' }, canvas), h('p', { class: 'visually-hidden' }, label));
     root.dataset.period = period;
     root.dataset.trend = up ? 'up' : 'down';
+    root.dataset.benchmark = benchValues ? (showBenchmark ? 'on' : 'off') : 'unavailable';
+    const muted = themeColor('text-muted');
+    const benchColor = themeColor('accent-strong');
     chart = new Chart(canvas, {
       type: 'line',
       data: {
         datasets: [
           {
+            label: 'Your portfolio',
             data: points.map((p, i) => ({ x: i, y: p.v })),
             borderColor: color,
             backgroundColor: gradientFill(color),
@@ -106,6 +217,33 @@ export function mount(root, ctx) {
             pointHoverBackgroundColor: color,
             pointHoverBorderColor: themeColor('surface'),
             pointHoverBorderWidth: 2,
+            order: 1,
+          },
+          {
+            label: 'Money you put in',
+            data: deposits.map((v, i) => ({ x: i, y: v })),
+            hidden: !hasDeposits,
+            borderColor: muted,
+            borderDash: [6, 4],
+            borderWidth: 1.5,
+            fill: false,
+            stepped: true,
+            pointRadius: 0,
+            pointHoverRadius: 0,
+            order: 2,
+          },
+          {
+            label: benchLabel,
+            data: (benchValues ?? []).map((v, i) => ({ x: i, y: v })),
+            hidden: !(benchValues && showBenchmark),
+            borderColor: benchColor,
+            borderWidth: 1.5,
+            fill: false,
+            tension: 0.25,
+            pointRadius: 0,
+            pointHoverRadius: 4,
+            pointHoverBackgroundColor: benchColor,
+            order: 0,
           },
         ],
       },
@@ -142,9 +280,10 @@ export function mount(root, ctx) {
         plugins: {
           legend: { display: false },
           tooltip: {
+            filter: (item) => item.parsed.y !== null && !item.dataset.hidden,
             callbacks: {
               title: (items) => tooltipDate(points[items[0].dataIndex].t, period),
-              label: (item) => money(item.parsed.y),
+              label: (item) => (item.datasetIndex === 0 ? money(item.parsed.y) : `${item.dataset.label}: ${money(item.parsed.y)}`),
             },
           },
         },

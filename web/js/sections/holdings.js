@@ -1,6 +1,7 @@
 // #holdings: every position in a table sortable by each column (buttons in the headers).
 import { calendarDate, direction, escapeHtml, money, pct, quantity } from '../format.js';
 import { fromHtml, h, SectionView, withStates } from '../dom.js';
+import { csvFilename, downloadCsv, toCsv } from '../csv.js';
 import { nextDirection, sortRows } from '../sort.js';
 
 export const COLUMNS = [
@@ -14,6 +15,25 @@ export const COLUMNS = [
   { key: 'unrealized_plpc', label: 'Return %', type: 'number', num: true, trend: true, show: (r) => pct(r.unrealized_plpc) },
   { key: 'weight_pct', label: 'Weight', type: 'number', num: true, show: (r) => pct(r.weight_pct, { sign: false, digits: 1 }) },
   { key: 'first_bought_at', label: 'First bought', type: 'date', num: true, show: (r) => calendarDate(r.first_bought_at) },
+];
+
+/** The CSV: every figure exactly as the API gives it (decimal strings untouched). */
+export const CSV_COLUMNS = [
+  { key: 'symbol', label: 'Symbol' },
+  { key: 'name', label: 'Name' },
+  { key: 'asset_class', label: 'Asset class' },
+  { key: 'sector', label: 'Sector' },
+  { key: 'qty', label: 'Shares' },
+  { key: 'avg_entry_price', label: 'Avg cost' },
+  { key: 'current_price', label: 'Price' },
+  { key: 'cost_basis', label: 'Cost basis' },
+  { key: 'market_value', label: 'Market value' },
+  { key: 'unrealized_pl', label: 'Return' },
+  { key: 'unrealized_plpc', label: 'Return %' },
+  { key: 'today_pl', label: 'Today' },
+  { key: 'today_plpc', label: 'Today %' },
+  { key: 'weight_pct', label: 'Weight %' },
+  { key: 'first_bought_at', label: 'First bought' },
 ];
 
 function rowHtml(r) {
@@ -34,6 +54,15 @@ export function mount(root, ctx) {
   let request = null;
   let tbody = null;
   let headers = [];
+
+  const exportButton = h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'holdings-csv', disabled: true, onclick: () => exportCsv() }, 'Download CSV');
+  root.querySelector('.card-head').append(exportButton);
+
+  function exportCsv() {
+    if (!rows.length) return;
+    const column = COLUMNS.find((c) => c.key === sort.key);
+    downloadCsv(csvFilename('holdings'), toCsv(CSV_COLUMNS, sortRows(rows, sort.key, column.type, sort.dir)));
+  }
 
   function header(c) {
     const button = h('button', { type: 'button', class: 'sort', 'data-key': c.key, onclick: () => sortBy(c) }, c.label, h('span', { class: 'sort-icon', 'aria-hidden': 'true' }));
@@ -61,6 +90,7 @@ export function mount(root, ctx) {
 
   function draw(data) {
     rows = data.positions ?? [];
+    exportButton.disabled = !rows.length;
     if (!rows.length) {
       view.empty("You don't own any investments yet", 'Add funds, then buy your first shares. Each one will show up here with how it is doing.', h('a', { class: 'btn btn-secondary', href: '#add-funds' }, 'Add funds'));
       return;
@@ -104,6 +134,7 @@ export function mount(root, ctx) {
   return {
     destroy() {
       request?.abort();
+      exportButton.remove();
       ctx.bus.removeEventListener('funds-changed', onFunds);
     },
   };

@@ -90,6 +90,8 @@ export function mount(root, ctx) {
           asOf: s.as_of,
           allTime: s.all_time_return,
           netDeposits: s.net_deposits,
+          twr: { pct: s.twr_pct, reason: s.twr_reason },
+          mwr: { pct: s.mwr_pct, reason: s.mwr_reason },
         });
         if (!feed || state.status === 'offline') state.status = s.market_open ? 'delayed' : 'market_closed';
         if (s.stale) state.status = 'stale';

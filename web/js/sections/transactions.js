@@ -1,6 +1,7 @@
 // #transactions: buys, sells, deposits and dividends, newest first, with filters and "Load more".
 import { calendarDate, escapeHtml, money, quantity, statusWords } from '../format.js';
 import { fromHtml, h, SectionView, withStates } from '../dom.js';
+import { csvFilename, downloadCsv, toCsv } from '../csv.js';
 
 export const TYPES = [
   ['all', 'All types'],
@@ -11,6 +12,21 @@ export const TYPES = [
   ['withdrawal', 'Withdrawals'],
 ];
 const PAGE = 25;
+const CSV_PAGE = 100;
+const CSV_MAX_PAGES = 200;
+
+/** The CSV: every activity matching the filters, figures exactly as the API gives them. */
+export const CSV_COLUMNS = [
+  { key: 'date', label: 'Date' },
+  { label: 'Type', value: (a) => typeLabel(a) },
+  { key: 'symbol', label: 'Symbol' },
+  { label: 'Shares', value: (a) => (a.type === 'fill' ? a.qty : '') },
+  { key: 'price', label: 'Price' },
+  { key: 'amount', label: 'Amount' },
+  { label: 'Status', value: (a) => statusWords(a.status) },
+  { key: 'description', label: 'Description' },
+  { key: 'id', label: 'ID' },
+];
 const MAX_EMPTY_PAGES = 6;
 
 /** What a person calls an activity: Buy, Sell, Deposit, Dividend, … */
@@ -79,13 +95,13 @@ export function mount(root, ctx) {
   );
   const content = [h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Transactions table, scrolls sideways' }, table), h('div', { class: 'load-more' }, moreButton, endNote, moreError)];
 
-  function query() {
+  function query(from = cursor, limit = PAGE) {
     const f = filterFor(filter.kind);
-    const params = new URLSearchParams({ limit: String(PAGE) });
+    const params = new URLSearchParams({ limit: String(limit) });
     if (f.types) params.set('types', f.types);
     if (filter.from) params.set('after', filter.from);
     if (filter.to) params.set('until', `${filter.to}T23:59:59Z`);
-    if (cursor) params.set('cursor', cursor);
+    if (from) params.set('cursor', from);
     return { url: `/api/portfolio/activities?${params}`, keep: f.keep };
   }
 
@@ -100,6 +116,37 @@ export function mount(root, ctx) {
       if (added.length || !cursor) break;
     }
     return added;
+  }
+
+  const exportButton = h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'tx-csv', onclick: () => exportCsv() }, 'Download CSV');
+  const exportError = h('p', { class: 'form-error', role: 'alert', hidden: true });
+  root.querySelector('.card-head').append(exportButton);
+  filters.after(exportError);
+
+  /** Every page matching the filters (not only the rows loaded so far), then the file. */
+  async function exportCsv() {
+    if (exportButton.disabled) return;
+    exportButton.disabled = true;
+    exportButton.textContent = 'Preparing…';
+    exportError.hidden = true;
+    try {
+      const all = [];
+      let next = null;
+      for (let i = 0; i < CSV_MAX_PAGES; i += 1) {
+        const { url, keep } = query(next, CSV_PAGE);
+        const page = await ctx.api(url);
+        all.push(...page.activities.filter(keep));
+        next = page.next_cursor;
+        if (!next) break;
+      }
+      downloadCsv(csvFilename('transactions'), toCsv(CSV_COLUMNS, all));
+    } catch (error) {
+      exportError.textContent = `We couldn't prepare the file. ${error.message}`;
+      exportError.hidden = false;
+    } finally {
+      exportButton.disabled = false;
+      exportButton.textContent = 'Download CSV';
+    }
   }
 
   function updateFooter() {
@@ -179,6 +226,8 @@ export function mount(root, ctx) {
       clearTimeout(settleTimer);
       request?.abort();
       filters.remove();
+      exportButton.remove();
+      exportError.remove();
       ctx.bus.removeEventListener('funds-changed', onFunds);
     },
   };

@@ -1,6 +1,6 @@
 // #what-if: a projection calculator (pure math in whatif-math.js), with a range and a disclaimer.
 import { Chart, themeColor, withAlpha } from '../charts.js';
-import { compactLabels, money } from '../format.js';
+import { compactLabels, isMoneyHidden, money } from '../format.js';
 import { h, SectionView } from '../dom.js';
 import { project, STRATEGIES, validateInputs } from '../whatif-math.js';
 
@@ -139,7 +139,10 @@ export function mount(root, ctx) {
   }
 
   form.addEventListener('input', (event) => {
-    if (event.target.id === 'whatif-initial') initialEdited = true;
+    if (event.target.id === 'whatif-initial') {
+      initialEdited = true;
+      event.target.classList.remove('is-masked'); // a number the reader types is theirs to see
+    }
     update();
   });
   const onSummary = (event) => {
@@ -148,6 +151,7 @@ export function mount(root, ctx) {
     if (!Number.isFinite(value)) return;
     defaulted = true;
     $('whatif-initial').value = value.toFixed(2);
+    $('whatif-initial').classList.toggle('is-masked', isMoneyHidden()); // privacy mode
     update();
   };
   const onFunds = () => {
