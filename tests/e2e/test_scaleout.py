@@ -211,7 +211,7 @@ async def test_updates_survive_the_leader_dying_and_redis_restarting(
         readers = [asyncio.create_task(_read(c)) for c in clients]
         try:
             await _until(
-                lambda: all(c.updates_since(0) for c in clients), 30, "first updates everywhere"
+                lambda: all(c.updates_since(0) for c in clients), 90, "first updates everywhere"
             )
             roles = {i.name: await _role(session, i) for i in instances}
             assert sorted(roles.values()) == ["follower", "follower", "leader"], roles
