@@ -2,10 +2,17 @@
 // breaks are quoted, quotes doubled, lines end in CRLF. Decimal strings are written as they
 // come, never through a float. Pure apart from `downloadCsv`.
 
-/** One field: empty for null/undefined, quoted when it holds `,` `"` CR or LF. */
+// A text that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is prefixed
+// with an apostrophe; numbers, negative ones included, are left as they are.
+const FORMULA_START = /^[=+\-@\t\r]/;
+const NUMBER = /^-?\d+(\.\d+)?$/;
+
+/** One field: empty for null/undefined, defused if it could run as a formula, quoted when it
+ * holds `,` `"` CR or LF. */
 export function csvField(value) {
   if (value === null || value === undefined) return '';
-  const text = String(value);
+  let text = String(value);
+  if (FORMULA_START.test(text) && !NUMBER.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

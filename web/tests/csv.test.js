@@ -18,6 +18,15 @@ test('commas, quotes and line breaks are quoted, quotes doubled', () => {
   assert.equal(csvField('"'), '""""');
 });
 
+test('text that a spreadsheet would run as a formula is defused; numbers are not', () => {
+  assert.equal(csvField('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);
+  assert.equal(csvField('+1 555'), "'+1 555");
+  assert.equal(csvField('@SUM(A1)'), "'@SUM(A1)");
+  assert.equal(csvField('-cmd'), "'-cmd");
+  assert.equal(csvField('-12.50'), '-12.50');
+  assert.equal(csvField('-7'), '-7');
+});
+
 test('decimal strings are kept exactly, never rounded through a float', () => {
   assert.equal(csvField('0.10000000000000000001'), '0.10000000000000000001');
   assert.equal(csvField('3.839111688'), '3.839111688');
