@@ -86,7 +86,7 @@ async def test_range_statistics_in_plain_numbers(
     assert stats["volatility_pct"] > 0
     assert stats["max_drawdown"]["pct"] <= 0
     assert stats["max_drawdown"]["from"] <= stats["max_drawdown"]["to"]
-    assert abs(stats["twr_pct"] - body["twr_pct"][-1]) <= 0.005  # 2 dp against 4 dp
+    assert stats["twr_pct"] == pytest.approx(body["twr_pct"][-1], abs=0.0051)  # 2 dp vs 4 dp
 
 
 async def test_summary_labels_time_and_money_weighted_returns(
