@@ -83,6 +83,14 @@ def test_value_chart_lines_time_weighted_header_and_all_time_figures(desktop: Pa
     page.keyboard.press("Enter")
     expect(tip.locator(".why-tip-text")).to_be_hidden()
 
+    # The range's risk in plain words: swings a year, the deepest fall with its dates.
+    risk = page.locator("#range-risk")
+    expect(risk).to_contain_text("a year (volatility)")
+    stats = history["stats"]
+    if stats["max_drawdown"]["pct"] is not None and stats["max_drawdown"]["pct"] < 0:
+        expect(risk).to_contain_text(pct(stats["max_drawdown"]["pct"]))
+    expect(risk).to_contain_text("Return per unit of risk")
+
     # All-time: gain, time-weighted and personal return, each labelled with its "?".
     for stat_id, label, value in (
         ("stat-twr", "Investment return (time-weighted)", pct(summary["twr_pct"])),

@@ -37,3 +37,30 @@ export function sameDatesValues(equity, netDeposits, benchmarkPct) {
   }
   return out;
 }
+
+/**
+ * The range's risk in plain words, from the history's `stats`: how much the value swung
+ * (annualised volatility), its deepest fall from a high with the dates, and return per unit
+ * of risk. `formatPct` and `formatDate` are injected so this stays pure. Returns sentences.
+ */
+export function riskSentences(stats, periodWords, formatPct, formatDate) {
+  if (!stats) return [];
+  const out = [];
+  const vol = num(stats.volatility_pct);
+  if (vol !== null) {
+    out.push(`Ups and downs: it swung about ${formatPct(vol, { sign: false, digits: 0 })} a year (volatility).`);
+  }
+  const drop = num(stats.max_drawdown?.pct);
+  if (drop !== null && drop < 0) {
+    const from = formatDate(stats.max_drawdown.from);
+    const to = formatDate(stats.max_drawdown.to);
+    out.push(`Biggest fall ${periodWords}: ${formatPct(drop)} (from its high on ${from} to ${to}).`);
+  } else if (drop !== null) {
+    out.push(`It never fell below an earlier high ${periodWords}.`);
+  }
+  const ratio = num(stats.return_per_risk);
+  if (ratio !== null) {
+    out.push(`Return per unit of risk: ${ratio.toFixed(2)} (higher means more return for the swings).`);
+  }
+  return out;
+}

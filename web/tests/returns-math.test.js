@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sameDatesValues } from '../js/returns-math.js';
+import { riskSentences, sameDatesValues } from '../js/returns-math.js';
 
 const close = (a, b) => assert.ok(Math.abs(a - b) < 1e-9, `${a} != ${b}`);
 
@@ -23,4 +23,26 @@ test('points before the benchmark has a price stay empty', () => {
   assert.equal(out[0], null);
   close(out[1], 500);
   close(out[2], 550);
+});
+
+test('the range risk reads in plain words, with the fall dated', () => {
+  const fmtPct = (v, { sign = true, digits = 2 } = {}) => `${sign && v > 0 ? '+' : ''}${v.toFixed(digits)}%`;
+  const fmtDate = (iso) => iso.slice(0, 10);
+  const out = riskSentences(
+    { volatility_pct: 18.4, max_drawdown: { pct: -12.3, from: '2026-03-03T05:00:00Z', to: '2026-04-08T04:00:00Z' }, return_per_risk: 0.456 },
+    'in the past year',
+    fmtPct,
+    fmtDate,
+  );
+  assert.deepEqual(out, [
+    'Ups and downs: it swung about 18% a year (volatility).',
+    'Biggest fall in the past year: -12.30% (from its high on 2026-03-03 to 2026-04-08).',
+    'Return per unit of risk: 0.46 (higher means more return for the swings).',
+  ]);
+});
+
+test('no fall and no statistics say so, or nothing', () => {
+  const out = riskSentences({ volatility_pct: null, max_drawdown: { pct: 0 }, return_per_risk: null }, 'this month', String, String);
+  assert.deepEqual(out, ['It never fell below an earlier high this month.']);
+  assert.deepEqual(riskSentences(null, 'x', String, String), []);
 });

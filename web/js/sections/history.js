@@ -1,8 +1,8 @@
 // #history: the value chart for a chosen range, with all-time performance above it.
 import { Chart, crosshair, gradientFill, themeColor } from '../charts.js';
-import { axisDate, compactLabels, direction, money, pct, PERIOD_WORDS, tooltipDate, toNumber } from '../format.js';
+import { axisDate, calendarDate, compactLabels, direction, money, pct, PERIOD_WORDS, tooltipDate, toNumber } from '../format.js';
 import { h, SectionView, trendClass, withStates } from '../dom.js';
-import { sameDatesValues } from '../returns-math.js';
+import { riskSentences, sameDatesValues } from '../returns-math.js';
 
 export const PERIODS = ['1D', '1W', '1M', '3M', '6M', 'YTD', '1Y', 'MAX'];
 
@@ -194,7 +194,12 @@ export function mount(root, ctx) {
         : h('span', { class: 'muted small bench-note', id: 'benchmark-reason' }, `${benchName} comparison: ${bench.reason || 'not available.'}`),
     );
     chart?.destroy();
-    view.content(headline, key, h('div', { class: 'chart-wrap chart-history' }, canvas), h('p', { class: 'visually-hidden' }, label));
+    const risk = riskSentences(data.stats, words, pct, (iso) => calendarDate(iso));
+    const parts = [headline, key, h('div', { class: 'chart-wrap chart-history' }, canvas), h('p', { class: 'visually-hidden' }, label)];
+    if (risk.length) {
+      parts.push(h('ul', { class: 'range-risk small muted', id: 'range-risk' }, ...risk.map((line) => h('li', {}, line))));
+    }
+    view.content(...parts);
     root.dataset.period = period;
     root.dataset.trend = up ? 'up' : 'down';
     root.dataset.benchmark = benchValues ? (showBenchmark ? 'on' : 'off') : 'unavailable';
