@@ -76,10 +76,15 @@ class SymbolCollector(BackgroundTask):
         return changed
 
     async def _run(self) -> None:
+        failures = 0
         while True:
             try:
                 await self.collect_once()
+                failures = 0
             except Exception as exc:
+                failures += 1
                 self.last_error = type(exc).__name__
-                log.warning("realtime.collect_failed", error=self.last_error)
-            await asyncio.sleep(self.interval_s)
+                log.warning("realtime.collect_failed", error=self.last_error, attempt=failures)
+            # After a failure (Alpaca not up yet, a blip) try again soon, backing off.
+            delay = self.interval_s if not failures else min(self.interval_s, 0.5 * 2**failures)
+            await asyncio.sleep(delay)

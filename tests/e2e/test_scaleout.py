@@ -91,6 +91,19 @@ async def _wait_http(session: ClientSession, url: str, within_s: float = 60.0) -
     raise AssertionError(f"{url} did not come up")
 
 
+async def _wait_ready(session: ClientSession, url: str, within_s: float = 90.0) -> None:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            async with session.get(url) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{url} did not become ready")
+
+
 @pytest.fixture
 def redis(tmp_path: Path) -> Iterator[RedisServer]:
     with redis_server(tmp_path) as server:
@@ -148,6 +161,8 @@ async def cluster(
             await _wait_http(session, f"{base}/v1/clock")
             for instance in instances:
                 await _wait_http(session, f"{instance.url}/health")
+            for instance in instances:  # each has reached the broker and the stream
+                await _wait_ready(session, f"{instance.url}/ready")
         yield sandbox, instances
     finally:
         for process in [*instances, sandbox]:
