@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -24,6 +24,7 @@ from ..analytics.returns import (
     twr,
     xirr,
 )
+from ..broker.bars import intraday_closes
 from ..broker.cache import Fetched
 from ..broker.gateway import BrokerGateway, decimal_of
 from ..keys import RUNTIME, SETTINGS
@@ -151,15 +152,9 @@ async def history(request: web.Request) -> web.StreamResponse:
     )
     fetched = await gateway.portfolio_history(identity.account_id, query)
     benchmark_symbol = request.app[SETTINGS].returns.benchmark_symbol
-    daily = fetched.value.timeframe == "1D" and len(fetched.value.timestamp) > 1
-    closes: list[tuple[date, float]] = []
-    if daily:
-        start = datetime.fromtimestamp(fetched.value.timestamp[0], UTC).astimezone(NEW_YORK)
-        days = (datetime.now(NEW_YORK).date() - start.date()).days + 7
-        series = await gateway.daily_closes.closes(
-            [benchmark_symbol], datetime.now(NEW_YORK).date(), days=days
-        )
-        closes = series.get(benchmark_symbol, [])
+    closes = await benchmark_closes(
+        request, benchmark_symbol, fetched.value.timeframe, fetched.value.timestamp
+    )
 
     def build() -> dict[str, object]:
         data = fetched.value
@@ -185,7 +180,7 @@ async def history(request: web.Request) -> web.StreamResponse:
             ],
             "net_deposits": [money(deposited - later) for later in after_each],
             "twr_pct": [_pct(v) for v in twr_series],
-            "benchmark": _benchmark(benchmark_symbol, stamps, closes, daily),
+            "benchmark": _benchmark(benchmark_symbol, stamps, closes),
             "change": range_change(equity),
             "stats": _stats_json(stats, twr_series, stamps),
             "as_of": _now(),
@@ -211,21 +206,51 @@ def _suffix_sums(values: list[Decimal]) -> list[Decimal]:
     return out
 
 
+# The benchmark's bars for each portfolio-history timeframe (intraday: the chart's own step).
+_BENCHMARK_BARS = {"5Min": "5Min", "15Min": "15Min", "1H": "1Hour", "1Min": "1Min"}
+
+
+async def benchmark_closes(
+    request: web.Request, symbol: str, timeframe: str, stamps: list[int]
+) -> list[tuple[int, float]]:
+    """The benchmark's closes over the chart's span as (epoch seconds, close): daily closes
+    (kept for the day) for daily charts, the same-step bars (cached briefly) for intraday."""
+    if len(stamps) < 2:
+        return []
+    gateway = request.app[RUNTIME].gateway
+    first = datetime.fromtimestamp(stamps[0], UTC)
+    if timeframe == "1D":
+        today = datetime.now(NEW_YORK).date()
+        days = (today - first.astimezone(NEW_YORK).date()).days + 7
+        series = (await gateway.daily_closes.closes([symbol], today, days=days)).get(symbol, [])
+        return [(int(datetime.combine(d, time(), NEW_YORK).timestamp()), c) for d, c in series]
+    bars = _BENCHMARK_BARS.get(timeframe)
+    if bars is None:
+        return []
+    settings = request.app[SETTINGS]
+    start = first - timedelta(days=4)  # the close before the first point, over a weekend
+
+    async def fetch() -> list[tuple[int, float]]:
+        return await intraday_closes(
+            gateway.http, symbol, start, _now(), bars, settings.alpaca.data_feed
+        )
+
+    key = ("benchmark", symbol, bars, stamps[0])
+    return (await gateway.cache.get(key, settings.broker.cache_ttl_s, fetch)).value
+
+
 def _benchmark(
-    symbol: str, stamps: list[int], closes: list[tuple[date, float]], daily: bool
+    symbol: str, stamps: list[int], closes: list[tuple[int, float]]
 ) -> dict[str, object]:
-    """The benchmark's cumulative return at each point, from its close on the first point's
-    day (the latest close on or before each point's market date)."""
-    if not daily:
-        return {"symbol": symbol, "return_pct": None, "reason": "Shown for 1M and longer."}
+    """The benchmark's cumulative return at each point, from its price at the first point
+    (the latest close at or before each point's time)."""
     if not closes:
         return {"symbol": symbol, "return_pct": None, "reason": f"No prices for {symbol}."}
     ordered = sorted(closes)
     out: list[float | None] = []
     k, last = 0, None
     for stamp in stamps:
-        day = datetime.fromtimestamp(stamp, UTC).astimezone(NEW_YORK).date()
-        while k < len(ordered) and ordered[k][0] <= day:
+        while k < len(ordered) and ordered[k][0] <= stamp:
             last = ordered[k][1]
             k += 1
         out.append(last)

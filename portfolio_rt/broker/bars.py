@@ -75,6 +75,45 @@ class DailyCloses:
         return out
 
 
+async def intraday_closes(
+    http: AlpacaHttp, symbol: str, start: datetime, end: datetime, timeframe: str, feed: str
+) -> list[tuple[int, float]]:
+    """One stock's bar closes between `start` and `end` as (bar start in epoch seconds, close),
+    oldest first: the benchmark line of an intraday chart."""
+    path = "/v2/stocks/bars"
+    params: dict[str, str | int] = {
+        "symbols": symbol,
+        "timeframe": timeframe,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "limit": 10000,
+        "feed": feed,
+        "adjustment": "all",
+    }
+    out: list[tuple[int, float]] = []
+    for _ in range(_MAX_PAGES):
+        body = await http.get("data", path, params)
+        for bars in _bars_of(body, path).values():
+            try:
+                out.extend(
+                    (
+                        int(datetime.fromisoformat(str(b["t"]).replace("Z", "+00:00")).timestamp()),
+                        float(b["c"]),
+                    )
+                    for b in bars
+                )
+            except (KeyError, TypeError, ValueError):
+                raise BrokerBadResponse(
+                    "Alpaca's market data came in an unexpected shape.",
+                    details={"upstream": path},
+                ) from None
+        token = body.get("next_page_token")
+        if not token:
+            break
+        params["page_token"] = str(token)
+    return sorted(out)
+
+
 def _bars_of(body: Any, path: str) -> dict[str, Any]:
     bars = body.get("bars") if isinstance(body, dict) else None
     if not isinstance(bars, dict):

@@ -9,7 +9,10 @@ from decimal import Decimal
 import pytest
 from aiohttp.test_utils import TestClient
 
+from portfolio_rt.app import create_app
 from portfolio_rt.sandbox.world import Sandbox
+
+from .conftest import service_settings
 
 Auth = Callable[..., dict[str, str]]
 
@@ -73,9 +76,22 @@ async def test_benchmark_follows_the_same_points(
     assert bench["symbol"] == "SPY"
     assert len(bench["return_pct"]) == len(body["timestamp"])
     assert bench["return_pct"][0] == 0.0
-    intraday = await history(api, auth_for, shared_sandbox, "jordan", "1D")
-    assert intraday["benchmark"]["return_pct"] is None
-    assert intraday["benchmark"]["reason"]
+    for period in ("1D", "1W"):
+        intraday = await history(api, auth_for, shared_sandbox, "jordan", period)
+        returns = intraday["benchmark"]["return_pct"]
+        assert len(returns) == len(intraday["timestamp"]), period
+        assert returns[0] == 0.0
+        assert any(r not in (None, 0.0) for r in returns)  # SPY moved during the range
+
+
+async def test_unknown_benchmark_says_why(
+    aiohttp_client, tmp_path, sandbox_server, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:  # type: ignore[no-untyped-def]
+    settings = service_settings(tmp_path, sandbox_server, '[returns]\nbenchmark_symbol = "ZZZZ"\n')
+    client = await aiohttp_client(create_app(settings))
+    body = await history(client, auth_for, shared_sandbox, "jordan", "1Y")
+    assert body["benchmark"]["return_pct"] is None
+    assert "ZZZZ" in body["benchmark"]["reason"]
 
 
 async def test_range_statistics_in_plain_numbers(

@@ -134,14 +134,13 @@ def test_value_chart_lines_time_weighted_header_and_all_time_figures(desktop: Pa
         assert abs(moved - (1 + returns[-1] / 100) / (1 + returns[-2] / 100)) < 1e-9
     screenshot(page, "returns-chart-benchmark-1440")
 
-    # Intraday ranges have no benchmark: the toggle is disabled and the reason is shown.
+    # Intraday ranges compare too, on SPY's bars of the same step.
     with page.expect_response(lambda r: "period=1D" in r.url) as intraday:
         page.locator("#history button[data-period='1D']").click()
     expect(page.locator("#history")).to_have_attribute("data-period", "1D")
-    reason = intraday.value.json()["benchmark"]["reason"]
-    expect(page.locator("#benchmark-toggle")).to_be_disabled()
-    expect(page.locator("#benchmark-reason")).to_contain_text(reason)
-    expect(page.locator("#history")).to_have_attribute("data-benchmark", "unavailable")
+    assert intraday.value.json()["benchmark"]["return_pct"]
+    expect(page.locator("#benchmark-toggle")).to_be_enabled()
+    expect(page.locator("#history")).to_have_attribute("data-benchmark", "on")
 
     # The choice is remembered: back on 1M the benchmark is drawn again.
     page.locator("#history button[data-period='1M']").click()
