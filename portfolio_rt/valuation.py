@@ -36,10 +36,13 @@ class CashFlow:
 
 @dataclass(frozen=True)
 class Fill:
+    """One execution: what was bought or sold, when, how much, at what price."""
+
     at: datetime
     symbol: str
     side: str  # "buy" | "sell"
     qty: Decimal
+    price: Decimal
 
 
 def money(value: Decimal) -> Decimal:

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-ZERO = Decimal(0)
-CENT = Decimal("0.01")
+from portfolio_rt.valuation import CENT, ZERO
+from portfolio_rt.valuation import Fill as Fill  # fills are the valuation module's
+
 DAYS_PER_YEAR = 365.25
 
 
@@ -117,15 +118,6 @@ def xirr(
         # Under a year: the return actually earned over the period, not annualised.
         return float((1 + rate) ** horizon - 1)
     return rate
-
-
-@dataclass(frozen=True)
-class Fill:
-    at: datetime
-    symbol: str
-    side: str  # "buy" | "sell"
-    qty: Decimal
-    price: Decimal
 
 
 @dataclass(frozen=True)

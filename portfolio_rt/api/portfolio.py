@@ -298,7 +298,7 @@ async def positions(request: web.Request) -> web.StreamResponse:
 
     def build() -> dict[str, object]:
         opened = first_bought_at(
-            Fill(at=a.transaction_time, symbol=a.symbol, side=str(a.side.value), qty=_d(a.qty))
+            Fill(a.transaction_time, a.symbol, str(a.side.value), _d(a.qty), _d(a.price))
             for a in fills.value
             if isinstance(a, TradeActivity)
         )

@@ -7,7 +7,6 @@ UTC for crypto), as Alpaca labels them.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -232,23 +231,10 @@ class BarSource:
         """The last whole minute read off the price path (equities off-session in always_open
         mode, where the market has no session minute bars)."""
         minute = now.replace(second=0, microsecond=0) - timedelta(minutes=1)
-        times = [minute + timedelta(seconds=s) for s in range(0, 61, 5)]
         try:
-            prices = self.market.prices_at(inst.symbol, times)
+            return _copy(self.market.path_bar(inst.symbol, minute))
         except (KeyError, ValueError):
             return None
-        rng = random.Random(f"{inst.symbol}:{int(minute.timestamp())}")
-        volume = rng.randint(50, 2000)
-        return AggBar(
-            t=minute,
-            o=prices[0],
-            h=max(prices),
-            l=min(prices),
-            c=prices[-1],
-            v=volume,
-            n=max(1, volume // 50),
-            vw=(sum(prices, Decimal(0)) / len(prices)).quantize(Decimal("0.000001")),
-        )
 
     def daily_pair(self, inst: Instrument) -> tuple[BarLike | None, BarLike | None]:
         """(current daily bar, previous daily bar) for a snapshot."""

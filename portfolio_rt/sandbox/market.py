@@ -540,6 +540,24 @@ class Market:
             )
         return bars
 
+    def path_bar(self, symbol: str, minute: datetime) -> Bar:
+        """A one-minute bar read off the price path, for a minute that has no session bar
+        (equities off-session in always_open mode): prices every 5 s, a seeded volume."""
+        times = [minute + timedelta(seconds=s) for s in range(0, 61, 5)]
+        prices = self.prices_at(symbol, times)
+        digest = hashlib.sha256(f"{symbol}:{int(minute.timestamp())}".encode()).digest()
+        volume = 50 + int.from_bytes(digest[:4], "big") % 1951
+        return Bar(
+            t=minute,
+            o=prices[0],
+            h=max(prices),
+            l=min(prices),
+            c=prices[-1],
+            v=volume,
+            n=max(1, volume // 50),
+            vw=(sum(prices, Decimal(0)) / len(prices)).quantize(Decimal("0.000001")),
+        )
+
     def minute_bars(self, symbol: str, start: datetime, end: datetime) -> list[Bar]:
         """One-minute bars starting in [start, end] and not after now; equities in session only."""
         s = self._get(symbol)

@@ -18,7 +18,6 @@ from collections import deque
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 import structlog
@@ -679,21 +678,7 @@ class StreamHub:
             for bar in sandbox.market.minute_bars(inst.symbol, minute, end):
                 if bar.t == minute:
                     return bar
-        times = [minute + timedelta(seconds=10 * k) for k in range(7)]
-        prices = sandbox.market.prices_at(inst.symbol, times)
-        vw = sum(prices, Decimal(0)) / len(prices)
-        seed = int(minute.timestamp()) // 60
-        volume = 100 + (seed * 7919 + len(symbol) * 104729) % 5000
-        return Bar(
-            t=minute,
-            o=prices[0],
-            h=max(prices),
-            l=min(prices),
-            c=prices[-1],
-            v=volume,
-            n=1 + volume // 100,
-            vw=vw.quantize(Decimal("0.0001")),
-        )
+        return sandbox.market.path_bar(inst.symbol, minute)
 
 
 def _wire(channel: str, payload: Any, family: Family) -> Wire:
