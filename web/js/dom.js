@@ -100,6 +100,30 @@ export async function withStates(view, { skeleton, what, load, quiet = false }) 
   }
 }
 
+/**
+ * A section's loading in one place: each load aborts the one before it and runs with the
+ * section's states, and a deposit reloads it quietly. `fetchAndDraw(signal)` does the work;
+ * call `stop()` when the section goes away.
+ */
+export function sectionLoader(ctx, view, { skeleton, what, fetchAndDraw }) {
+  let request = null;
+  const load = (quiet = false) => {
+    request?.abort();
+    request = new AbortController();
+    const { signal } = request;
+    return withStates(view, { skeleton, what, quiet, load: () => fetchAndDraw(signal) });
+  };
+  const onFunds = () => load(true);
+  ctx.bus.addEventListener('funds-changed', onFunds);
+  return {
+    load,
+    stop() {
+      request?.abort();
+      ctx.bus.removeEventListener('funds-changed', onFunds);
+    },
+  };
+}
+
 /** Up/down/flat class for a signed amount. */
 export function trendClass(dir) {
   return dir === 'up' ? 'up' : dir === 'down' ? 'down' : 'flat';

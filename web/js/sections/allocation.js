@@ -1,7 +1,7 @@
 // #allocation: a donut of what the money is in, by asset class or by industry, with a legend.
 import { Chart, themeColor } from '../charts.js';
 import { money, pct } from '../format.js';
-import { h, SectionView, withStates } from '../dom.js';
+import { h, SectionView, sectionLoader } from '../dom.js';
 
 const VIEWS = [
   ['asset_class', 'Asset class', 'Kinds of investments, like stocks, bonds and cash.'],
@@ -18,7 +18,6 @@ export function mount(root, ctx) {
   let chart = null;
   let data = null;
   let current = 'asset_class';
-  let request = null;
 
   const tabs = VIEWS.map(([key, label], i) =>
     h(
@@ -119,38 +118,28 @@ export function mount(root, ctx) {
     });
   }
 
-  function load(quiet = false) {
-    request?.abort();
-    request = new AbortController();
-    const { signal } = request;
-    return withStates(view, {
-      skeleton: 'chart',
-      what: 'your allocation',
-      quiet,
-      load: async () => {
-        data = await ctx.api('/api/portfolio/analytics', { signal });
-        const any = (data.exposures?.asset_class ?? []).some((r) => Number(r.market_value) > 0);
-        if (!any) {
-          chart?.destroy();
-          chart = null;
-          view.empty('Nothing here yet', 'When you add money and invest, this shows how it is split between kinds of investments and industries.', h('a', { class: 'btn btn-secondary', href: '#add-funds' }, 'Add funds'));
-          return;
-        }
-        draw();
-      },
-    });
-  }
-
-  const onFunds = () => load(true);
-  ctx.bus.addEventListener('funds-changed', onFunds);
-  load();
+  const loader = sectionLoader(ctx, view, {
+    skeleton: 'chart',
+    what: 'your allocation',
+    fetchAndDraw: async (signal) => {
+      data = await ctx.api('/api/portfolio/analytics', { signal });
+      const any = (data.exposures?.asset_class ?? []).some((r) => Number(r.market_value) > 0);
+      if (!any) {
+        chart?.destroy();
+        chart = null;
+        view.empty('Nothing here yet', 'When you add money and invest, this shows how it is split between kinds of investments and industries.', h('a', { class: 'btn btn-secondary', href: '#add-funds' }, 'Add funds'));
+        return;
+      }
+      draw();
+    },
+  });
+  loader.load();
 
   return {
     destroy() {
-      request?.abort();
+      loader.stop();
       chart?.destroy();
       tablist.remove();
-      ctx.bus.removeEventListener('funds-changed', onFunds);
     },
   };
 }

@@ -1,6 +1,6 @@
 // #holdings: every position in a table sortable by each column (buttons in the headers).
 import { calendarDate, direction, escapeHtml, money, pct, quantity } from '../format.js';
-import { fromHtml, h, SectionView, withStates } from '../dom.js';
+import { fromHtml, h, SectionView, sectionLoader } from '../dom.js';
 import { csvFilename, downloadCsv, toCsv } from '../csv.js';
 import { nextDirection, sortRows } from '../sort.js';
 
@@ -51,7 +51,6 @@ export function mount(root, ctx) {
   const view = new SectionView(root);
   let rows = [];
   let sort = { key: 'market_value', dir: 'desc' };
-  let request = null;
   let tbody = null;
   let headers = [];
 
@@ -115,27 +114,17 @@ export function mount(root, ctx) {
     renderBody();
   }
 
-  function load(quiet = false) {
-    request?.abort();
-    request = new AbortController();
-    const { signal } = request;
-    return withStates(view, {
-      skeleton: 'table',
-      what: 'your holdings',
-      quiet,
-      load: async () => draw(await ctx.api('/api/portfolio/positions', { signal })),
-    });
-  }
-
-  const onFunds = () => load(true);
-  ctx.bus.addEventListener('funds-changed', onFunds);
-  load();
+  const loader = sectionLoader(ctx, view, {
+    skeleton: 'table',
+    what: 'your holdings',
+    fetchAndDraw: async (signal) => draw(await ctx.api('/api/portfolio/positions', { signal })),
+  });
+  loader.load();
 
   return {
     destroy() {
-      request?.abort();
+      loader.stop();
       exportButton.remove();
-      ctx.bus.removeEventListener('funds-changed', onFunds);
     },
   };
 }

@@ -1,7 +1,7 @@
 // #income: dividends received, by month (a small bar chart of the last 12 months) and by holding.
 import { Chart, themeColor } from '../charts.js';
 import { compactLabels, money, pct } from '../format.js';
-import { h, SectionView, withStates } from '../dom.js';
+import { h, SectionView, sectionLoader } from '../dom.js';
 
 const MONTHS = 12;
 
@@ -23,7 +23,6 @@ const monthName = (ym, style = 'short') => {
 export function mount(root, ctx) {
   const view = new SectionView(root);
   let chart = null;
-  let request = null;
 
   function draw(data) {
     const byMonth = new Map((data.by_month ?? []).map((r) => [r.month, Number(r.amount)]));
@@ -98,27 +97,17 @@ export function mount(root, ctx) {
     });
   }
 
-  function load(quiet = false) {
-    request?.abort();
-    request = new AbortController();
-    const { signal } = request;
-    return withStates(view, {
-      skeleton: 'chart',
-      what: 'your dividend income',
-      quiet,
-      load: async () => draw(await ctx.api('/api/portfolio/income', { signal })),
-    });
-  }
-
-  const onFunds = () => load(true);
-  ctx.bus.addEventListener('funds-changed', onFunds);
-  load();
+  const loader = sectionLoader(ctx, view, {
+    skeleton: 'chart',
+    what: 'your dividend income',
+    fetchAndDraw: async (signal) => draw(await ctx.api('/api/portfolio/income', { signal })),
+  });
+  loader.load();
 
   return {
     destroy() {
-      request?.abort();
+      loader.stop();
       chart?.destroy();
-      ctx.bus.removeEventListener('funds-changed', onFunds);
     },
   };
 }
