@@ -52,15 +52,18 @@ from typing import Any
 
 import msgpack
 import structlog
-from aiohttp import ClientSession, TCPConnector, WSMsgType, web
+from aiohttp import ClientSession, web
 
 from portfolio_rt.api import live
 from portfolio_rt.auth import READ, TokenService
 from portfolio_rt.broker.endpoints import AlpacaEndpoints
 from portfolio_rt.config import Settings, with_overrides
 from portfolio_rt.keys import RUNTIME, SETTINGS, TOKENS, Runtime
+from portfolio_rt.metrics import METRICS, Metrics
 from portfolio_rt.realtime.accounts import AccountFacts, market_day
 from portfolio_rt.realtime.engine import RealtimeEngine
+
+from .wsclient import FrameClient, HandshakeFailed, OnText, connect
 
 SECRET = "bench-signing-secret-" + "x" * 32
 NAMESPACE = uuid.UUID("6f1d0c52-8a7e-4d2b-9a43-5b1c2e7f9d10")
@@ -228,72 +231,84 @@ async def run_load(args: argparse.Namespace) -> None:
     await web.TCPSite(runner, "127.0.0.1", args.feed_port).start()
 
     tokens = TokenService(Settings().auth, SECRET)
-    samples: list[tuple[str, float]] = []
+    samples: list[tuple[bytes, float]] = []
     connected = 0
     snapshots = asyncio.Event()
-    base = f"http://127.0.0.1:{args.service_port}"
+    clients: list[FrameClient] = []
 
-    async def client(session: ClientSession, i: int) -> None:
-        nonlocal connected
+    def receiver() -> OnText:
+        """One client's handler: its first message must be the snapshot; then every update's
+        `as_of` (which names its push cycle) and arrival time are kept, nothing parsed."""
+        first = True
+
+        def on_text(data: bytes, arrived: float) -> None:
+            nonlocal first, connected
+            if first:
+                first = False
+                if not data.startswith(b'{"type":"snapshot"'):
+                    print(f"first message was not a snapshot: {data[:200]!r}", file=sys.stderr)
+                    return
+                connected += 1
+                if connected == args.clients:
+                    snapshots.set()
+            elif go.is_set() and not stop.is_set() and data.startswith(b'{"type":"update"'):
+                at = data.index(b'"as_of":"') + 9
+                samples.append((data[at : data.index(b'"', at)], arrived))
+
+        return on_text
+
+    async def client(i: int) -> None:
         acct = account_id(i)
         token, _ = tokens.mint(
             account_id=uuid.UUID(acct), subject="bench", scopes=frozenset({READ}), ttl_s=3600
         )
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = [f"Authorization: Bearer {token}"]
+        path = f"/ws/portfolio/{acct}"
         for _attempt in range(5):
             try:
-                ws = await session.ws_connect(f"{base}/ws/portfolio/{acct}", headers=headers)
-                break
-            except Exception:
+                clients.append(
+                    await connect("127.0.0.1", args.service_port, path, headers, receiver())
+                )
+                return
+            except (OSError, HandshakeFailed) as exc:
+                error = exc
                 await asyncio.sleep(0.5)
-        else:
-            return
-        first = await ws.receive()
-        assert first.type is WSMsgType.TEXT
-        connected += 1
-        if connected == args.clients:
-            snapshots.set()
-        now = time.monotonic
-        async for msg in ws:
-            if msg.type is WSMsgType.TEXT:
-                t = now()
-                data = msg.data
-                if go.is_set() and not stop.is_set() and data.startswith('{"type":"update"'):
-                    # only the time is needed: cut it out rather than parse the whole message
-                    at = data.index('"as_of":"') + 9
-                    samples.append((data[at : data.index('"', at)], t))
+        print(f"client {i}: cannot connect: {error!r:.200}", file=sys.stderr)
 
     started = time.monotonic()
-    async with ClientSession(connector=TCPConnector(limit=0)) as session:
-        tasks = []
-        for i in range(args.clients):
-            tasks.append(asyncio.create_task(client(session, i)))
-            if i % 100 == 99:
-                await asyncio.sleep(0.02)
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(300):
-                await snapshots.wait()
-        connect_s = time.monotonic() - started
-        print(f"READY {connected} {connect_s:.1f}", flush=True)
-        go.set()
-        await asyncio.sleep(args.seconds)
-        stop.set()
-        await asyncio.sleep(0.5)
-        Path(args.out).write_text(  # noqa: ASYNC240 - once, after the run
-            json.dumps(
-                {
-                    "samples": samples,
-                    "connected": connected,
-                    "connect_s": connect_s,
-                    "ticks_sent": sent,
-                    "rss_mb": rss_mb(),
-                }
-            )
+    tasks = []
+    for i in range(args.clients):
+        tasks.append(asyncio.create_task(client(i)))
+        if i % 100 == 99:
+            await asyncio.sleep(0.02)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(300):
+            await snapshots.wait()
+    connect_s = time.monotonic() - started
+    gc.collect()
+    gc.freeze()  # the clients live for the whole run: no collection should walk them
+    print(f"READY {connected} {connect_s:.1f}", flush=True)
+    go.set()
+    await asyncio.sleep(args.seconds)
+    stop.set()
+    await asyncio.sleep(0.5)
+    Path(args.out).write_text(  # noqa: ASYNC240 - once, after the run
+        json.dumps(
+            {
+                "samples": [(as_of.decode(), at) for as_of, at in samples],
+                "connected": connected,
+                "connect_s": connect_s,
+                "ticks_sent": sent,
+                "rss_mb": rss_mb(),
+            }
         )
-        print("DONE", flush=True)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    )
+    print("DONE", flush=True)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for ws in clients:
+        ws.close()
     await runner.cleanup()
 
 
@@ -318,7 +333,8 @@ class Service:
         self.settings = settings
         self.feed_port = feed_port
         self.cash = Decimal("1000.00")
-        self.cycles: dict[datetime, tuple[float, float]] = {}
+        self.cycles: dict[datetime, tuple[float, float, float]] = {}
+        self.metrics = Metrics()
 
     async def load_account(self, account: str, fresh: bool) -> AccountFacts:
         return AccountFacts(
@@ -345,6 +361,7 @@ class Service:
             session=session,
             endpoints=endpoints,
             loader=self.load_account,
+            metrics=self.metrics,
         )
         engine.index.replace_all(accounts)
         symbols = symbols_of(self.args.symbols)
@@ -353,11 +370,12 @@ class Service:
 
         def on_cycle(oldest: float, started: float, as_of: datetime, pushed: int) -> None:
             if pushed:
-                self.cycles[as_of] = (oldest, started)
+                self.cycles[as_of] = (oldest, started, time.monotonic())
 
         engine.revaluer.on_cycle = on_cycle
         app = web.Application()
         app[SETTINGS] = self.settings
+        app[METRICS] = self.metrics
         app[TOKENS] = TokenService(self.settings.auth, SECRET)
         app[RUNTIME] = Runtime(realtime=engine)
         live.setup(app)
@@ -528,6 +546,7 @@ async def run_service(args: argparse.Namespace) -> dict[str, Any]:
     report = json.loads(out_file.read_text())  # noqa: ASYNC240 - after the run
     out_file.unlink()  # noqa: ASYNC240
     latencies, processing = [], []
+    flushes = [(end - start) * 1000 for _, start, end in service.cycles.values()]
     for as_of_text, received in report["samples"]:
         cycle = service.cycles.get(datetime.fromisoformat(as_of_text.replace("Z", "+00:00")))
         if cycle is not None:
@@ -547,6 +566,8 @@ async def run_service(args: argparse.Namespace) -> dict[str, Any]:
         "push_p50_ms": round(percentile(latencies, 0.50), 1),
         "push_p99_ms": round(percentile(latencies, 0.99), 1),
         "push_p99_after_flush_ms": round(percentile(processing, 0.99), 1),
+        "flush_p50_ms": round(percentile(flushes, 0.50), 1),
+        "flush_p99_ms": round(percentile(flushes, 0.99), 1),
         "updates_received": len(latencies),
         "updates_per_client_per_s": round(
             len(latencies) / max(1, report["connected"]) / args.seconds, 2

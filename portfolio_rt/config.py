@@ -154,6 +154,7 @@ class RealtimeSettings:
     """Live values: holdings collection, revaluation, the WebSocket hub and scale-out."""
 
     push_interval_s: float = field(default=1.0, metadata=_range(0.01, 60))
+    push_phases: int = field(default=10, metadata=_range(1, 100))
     collector_interval_s: float = field(default=60.0, metadata=_range(0.1, 86400))
     account_refresh_s: float = field(default=60.0, metadata=_range(0.1, 86400))
     auth_timeout_s: float = field(default=5.0, metadata=_range(0.1, 120))

@@ -280,6 +280,7 @@ class Metrics:
             namespace=ns,
             registry=r,
         )
+        self._ws_pushes: dict[str, Counter] = {}
         self.ws_dropped_clients = Counter(
             "ws_dropped_clients",
             "Browser WebSockets closed by the service because they could not keep up.",
@@ -369,8 +370,11 @@ class Metrics:
         self.ws_clients.dec()
 
     def ws_pushed(self, message_type: str, count: int = 1) -> None:
-        """Messages queued to browsers (`message_type`: snapshot, update, status, error)."""
-        self.ws_pushes.labels(message_type).inc(count)
+        """Messages written to browsers (`message_type`: snapshot, update, status, error)."""
+        child = self._ws_pushes.get(message_type)
+        if child is None:  # the label lookup once per type: this runs per message
+            child = self._ws_pushes[message_type] = self.ws_pushes.labels(message_type)
+        child.inc(count)
 
     def ws_client_dropped(self, reason: str = "slow") -> None:
         self.ws_dropped_clients.labels(reason).inc()

@@ -57,11 +57,29 @@ def percent(part: Decimal, whole: Decimal) -> float | None:
     return float((part * 100 / whole).quantize(CENT, rounding=ROUND_HALF_EVEN))
 
 
+@dataclass(frozen=True)
+class TodayBasis:
+    """What today's return is measured against, folded once per account and day so the live
+    flusher prices each new equity with one subtraction and one division."""
+
+    offset: Decimal
+    """Yesterday's close plus today's net deposits: equity above it is today's gain."""
+    stake: Decimal
+    """Yesterday's close plus today's deposits (not withdrawals): what was invested today."""
+
+    @classmethod
+    def of(cls, last_equity: Decimal, net_flows_today: Decimal) -> TodayBasis:
+        return cls(last_equity + net_flows_today, last_equity + max(net_flows_today, ZERO))
+
+    def gain(self, equity: Decimal) -> Return:
+        amount = equity - self.offset
+        return Return(money(amount), percent(amount, self.stake))
+
+
 def today_return(equity: Decimal, last_equity: Decimal, net_flows_today: Decimal) -> Return:
     """Today's gain: the change since the last close minus the money moved in today,
     as a share of what was invested (yesterday's value plus today's deposits)."""
-    amount = equity - last_equity - net_flows_today
-    return Return(money(amount), percent(amount, last_equity + max(net_flows_today, ZERO)))
+    return TodayBasis.of(last_equity, net_flows_today).gain(equity)
 
 
 def all_time_return(equity: Decimal, net_deposits: Decimal) -> Return:

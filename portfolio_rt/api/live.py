@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from ..keys import RUNTIME, SETTINGS, TOKENS
 from ..metrics import METRICS
 from ..realtime import messages
 from ..realtime.connection import LiveConnection
+from ..realtime.frames import text_frame
 from .identity import IDENTITY, bearer_token, origin_allowed
 
 log = structlog.get_logger("portfolio_rt.live")
@@ -112,13 +114,35 @@ async def _write_loop(
                     conn.abort()
                 return
             while queue and not conn.closed:
-                _, data = queue.popleft()
+                kind, data = queue.popleft()
                 conn.sending_since = loop.time()
                 await ws.send_frame(data, WSMsgType.TEXT)
                 conn.sending_since = 0.0
-                metrics.ws_pushed("message")
+                metrics.ws_pushed(kind)
     except (ConnectionError, RuntimeError):
         conn.closed = True
+    except Exception:
+        # a writer that died would leave a socket that never hears again: drop it instead
+        log.exception("live.writer_failed", conn=conn.id, account=conn.account_id)
+        conn.closed = True
+        conn.abort()
+
+
+def _direct_writer(
+    ws: web.WebSocketResponse, transport: asyncio.Transport
+) -> Callable[[bytes], bool]:
+    """`LiveConnection.write_now` for this socket: one whole frame in one `write` while the
+    transport has nothing buffered (the kernel takes it at once); otherwise False, and the
+    writer task sends it with aiohttp's flow control. Frames never interleave: aiohttp also
+    writes each uncompressed frame synchronously."""
+
+    def write_now(data: bytes) -> bool:
+        if ws.closed or transport.is_closing() or transport.get_write_buffer_size():
+            return False
+        transport.write(text_frame(data))
+        return True
+
+    return write_now
 
 
 async def live_socket(request: web.Request) -> web.StreamResponse:
@@ -152,6 +176,7 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
     transport = request.transport
     if transport is not None:
         conn.abort = transport.abort
+        conn.write_now = _direct_writer(ws, transport)
     hub.add(conn, ws)
     writer = asyncio.create_task(_write_loop(ws, conn, request), name=f"live-writer-{conn.id}")
     log.info("live.connected", conn=conn.id, account=conn.account_id, via=identity.via)
@@ -161,15 +186,15 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
         except ServiceError as exc:
             log.warning("live.snapshot_failed", conn=conn.id, error=exc.code)
             conn.ready = True
-            conn.send(messages.error(exc.code, exc.message))
+            conn.send(messages.error(exc.code, exc.message), "error")
             await asyncio.sleep(0)
             await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"try again later")
             return ws
         conn.ready = True
-        conn.send(snapshot)
+        conn.send(snapshot, "snapshot")
         async for msg in ws:  # browsers send nothing; this loop answers pings and sees closes
             if msg.type is WSMsgType.TEXT and _asks_snapshot(msg.data):
-                conn.send(await engine.snapshot(conn))
+                conn.send(await engine.snapshot(conn), "snapshot")
     finally:
         hub.remove(conn)
         await _stop_writer(writer, conn, ws)

@@ -6,8 +6,15 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
+from typing import Literal
 
 from . import messages
+
+Kind = Literal["snapshot", "update", "status", "error"]
+
+
+def _never(_data: bytes) -> bool:
+    return False
 
 
 class LiveConnection:
@@ -15,14 +22,15 @@ class LiveConnection:
 
     An update replaces an update still waiting in the queue (a slow client gets only the
     latest value); any other message past `max_pending` marks the client overflowed, and the
-    transport closes it.
+    transport closes it. An update for an idle socket (nothing queued, no write in progress)
+    skips the queue: `write_now` puts it on the wire at once.
     """
 
     def __init__(self, conn_id: int, account_id: str, max_pending: int) -> None:
         self.id = conn_id
         self.account_id = account_id
         self.max_pending = max_pending
-        self.queue: deque[tuple[bool, bytes]] = deque()
+        self.queue: deque[tuple[Kind, bytes]] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self.seq = 0
         self.overflowed = False
@@ -34,23 +42,26 @@ class LiveConnection:
         """Loop time the write in progress started (0: not writing); see `LiveHub.sweep`."""
         self.abort: Callable[[], None] = lambda: None
         """Drops the TCP connection (set by the transport)."""
+        self.write_now: Callable[[bytes], bool] = _never
+        """Writes one message to the socket at once if it can take it without waiting
+        (set by the transport); False leaves it to the queue."""
 
     def next_seq(self) -> int:
         self.seq += 1
         return self.seq
 
-    def send(self, data: bytes, *, is_update: bool = False) -> None:
+    def send(self, data: bytes, kind: Kind = "status") -> None:
         """Queue one message (never blocks)."""
         if self.closed or self.overflowed or not self.ready:
             return
         queue = self.queue
-        if is_update and queue and queue[-1][0]:
-            queue[-1] = (True, data)
+        if kind == "update" and queue and queue[-1][0] == "update":
+            queue[-1] = ("update", data)
             self.replaced += 1
         elif len(queue) >= self.max_pending:
             self.overflowed = True
         else:
-            queue.append((is_update, data))
+            queue.append((kind, data))
         self.wake()
 
     def wake(self) -> None:
@@ -69,7 +80,15 @@ class LiveConnection:
         finally:
             self._waiter = None
 
-    def send_update(self, body: bytes) -> None:
-        """An update serialised once for the account; this socket's seq is added here."""
-        if not self.closed and self.ready:
-            self.send(messages.with_seq(body, self.next_seq()), is_update=True)
+    def send_update(self, body: bytes) -> bool:
+        """An update serialised once for the account; this socket's seq is added here.
+
+        True when it went straight to the socket, False when it was queued (or dropped: the
+        socket is closed or has no snapshot yet)."""
+        if self.closed or self.overflowed or not self.ready:
+            return False
+        data = messages.with_seq(body, self.next_seq())
+        if not self.queue and not self.sending_since and self.write_now(data):
+            return True
+        self.send(data, "update")
+        return False

@@ -96,6 +96,8 @@ class RealtimeEngine:
             on_index_changed=self.sync_subscriptions,
         )
         self.hub.on_unwatch = self.revaluer.unwatch
+        if metrics is not None:
+            self.hub.on_written = lambda count: metrics.ws_pushed("update", count)
         self.collector = (
             SymbolCollector(
                 gateway,
@@ -200,7 +202,7 @@ class RealtimeEngine:
     def _symbol_rank(self, symbol: str) -> int:
         """Which symbols stay on a stream that cannot carry all (405): those with the most
         connected holders first, then the most holders overall."""
-        return len(self.revaluer.by_symbol.get(symbol, ())) * 1_000_000_000 + (
+        return self.revaluer.watchers.count(symbol) * 1_000_000_000 + (
             self.index.holder_count(symbol)
         )
 

@@ -23,6 +23,8 @@ class LiveHub:
         self.sockets: dict[LiveConnection, web.WebSocketResponse] = {}
         self._ids = itertools.count(1)
         self.on_unwatch: Callable[[str], None] | None = None
+        self.on_written: Callable[[int], None] = lambda _count: None
+        """Told how many updates went straight to sockets (the writers count the rest)."""
 
     def __len__(self) -> int:
         return len(self.sockets)
@@ -50,17 +52,15 @@ class LiveHub:
     def watching(self, account_id: str) -> bool:
         return account_id in self.by_account
 
-    def push_update(self, account_id: str, body: bytes) -> None:
-        """An update body (serialised once) to every socket of the account."""
-        for conn in self.by_account.get(account_id, ()):
-            conn.send_update(body)
-
-    def broadcast(self, data: bytes, accounts: Callable[[str], bool] | None = None) -> None:
-        """The same bytes to every socket (of the accounts `accounts` selects)."""
-        for account_id, conns in self.by_account.items():
-            if accounts is None or accounts(account_id):
-                for conn in conns:
-                    conn.send(data)
+    def push_updates(self, updates: list[tuple[str, bytes]]) -> None:
+        """Each account's update body (serialised once) to every socket of the account."""
+        written = 0
+        by_account = self.by_account
+        for account_id, body in updates:
+            for conn in by_account.get(account_id, ()):
+                written += conn.send_update(body)
+        if written:
+            self.on_written(written)
 
     def sweep(self, now: float, send_timeout_s: float) -> int:
         """Drop the clients whose current write has been stuck for `send_timeout_s` (they

@@ -52,20 +52,15 @@ def as_of_text(as_of: datetime) -> bytes:
     return dumps(as_of)[1:-1]
 
 
-def update_body(value: AccountValue, as_of: bytes | None = None) -> bytes:
+def update_body(equity: Decimal, gain: Return, as_of: bytes) -> bytes:
     """An update without its `seq` (added per connection by `with_seq`).
 
     Built from a byte template: this runs for every pushed account, every push interval.
-    `as_of` is the cycle's `as_of_text`, formatted once for all of its updates.
+    `equity` and `gain.amount` are whole cents (`str` writes them plainly); `as_of` is the
+    cycle's `as_of_text`, formatted once for all of its updates.
     """
-    ret = value.today_return
-    pct = b"null" if ret.pct is None else repr(ret.pct).encode()
-    return _UPDATE % (
-        format(money(value.equity), "f").encode(),
-        format(ret.amount, "f").encode(),
-        pct,
-        as_of if as_of is not None else as_of_text(value.as_of),
-    )
+    pct = b"null" if gain.pct is None else repr(gain.pct).encode()
+    return _UPDATE % (str(equity).encode(), str(gain.amount).encode(), pct, as_of)
 
 
 _UPDATE = b'{"type":"update","equity":"%s","today_return":{"amount":"%s","pct":%s},"as_of":"%s"}'

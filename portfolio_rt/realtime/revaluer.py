@@ -1,10 +1,13 @@
 """Revaluation: once per push interval, only the connected accounts holding a moved symbol.
 
 Cost per interval is proportional to the watched accounts whose holdings moved, never to all
-accounts. Inside the loop, quantities and prices are floats (as the stream sends them); the
-positions' sum is converted back to Decimal, added to the Decimal cash and rounded to the
-cent, so every pushed figure is an exact decimal string. The float sum of at most a few dozen
-products carries a relative error near 1e-15: far below a cent for any retail account.
+accounts. The interval is served in `push_phases` steps, each over one phase of the watched
+accounts (see `watchers`), so a push never waits behind the whole interval's work.
+
+Inside the loop, quantities and prices are floats (as the stream sends them); the positions'
+sum is converted back to Decimal, added to the Decimal cash and rounded to the cent, so every
+pushed figure is an exact decimal string. The float sum of at most a few dozen products
+carries a relative error near 1e-15: far below a cent for any retail account.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +24,7 @@ from decimal import Decimal
 import structlog
 
 from ..config import RealtimeSettings
-from ..valuation import money, today_return
+from ..valuation import TodayBasis, money
 from . import messages
 from .accounts import AccountFacts, market_day
 from .holdings import HoldingsIndex
@@ -28,6 +32,7 @@ from .hub import LiveHub
 from .messages import AccountValue
 from .prices import PriceMap
 from .tasks import BackgroundTask
+from .watchers import Watchers
 
 log = structlog.get_logger("portfolio_rt.realtime")
 
@@ -40,7 +45,7 @@ class Book:
 
     cash: Decimal
     last_equity: Decimal
-    flows_today: Decimal
+    basis: TodayBasis
     day: object
     loaded_at: float
     pushed: tuple[Decimal, Decimal] | None = None
@@ -48,7 +53,8 @@ class Book:
 
 
 class Revaluer(BackgroundTask):
-    """The flusher: drains the dirty symbols every `push_interval_s` and pushes changes."""
+    """The flusher: every `push_interval_s / push_phases`, drains the dirty symbols and
+    revalues one phase's holders of what moved since that phase's last turn."""
 
     name = "revaluer"
     max_concurrent_loads = 8
@@ -72,7 +78,11 @@ class Revaluer(BackgroundTask):
         self._load = loader
         self._on_index_changed = on_index_changed
         self.books: dict[str, Book] = {}
-        self.by_symbol: dict[str, set[str]] = {}
+        self.watchers = Watchers(settings.push_phases)
+        self._recent: deque[tuple[float, set[str]]] = deque(maxlen=settings.push_phases)
+        """The symbols drained at each of the last `push_phases` steps, with the time of the
+        first tick of each: together, what moved since the current phase was last served."""
+        self._phase = 0
         self._loading: dict[str, asyncio.Task[Book]] = {}
         self._refreshing: set[asyncio.Task[None]] = set()
         self._force: set[str] = set()
@@ -102,7 +112,8 @@ class Revaluer(BackgroundTask):
         return book
 
     def _apply_facts(self, account: str, facts: AccountFacts) -> Book:
-        book = Book(facts.cash, facts.last_equity, facts.flows_today, facts.day, time.monotonic())
+        basis = TodayBasis.of(facts.last_equity, facts.flows_today)
+        book = Book(facts.cash, facts.last_equity, basis, facts.day, time.monotonic())
         old = self.books.get(account)
         if old is not None:
             book.pushed = old.pushed
@@ -112,11 +123,10 @@ class Revaluer(BackgroundTask):
             return book
         self.books[account] = book
         self.index.note_prices(facts.prices.items())
-        self._unindex(account)
+        self.watchers.unindex(account, self.index.positions(account))
         if self.index.set_account(account, facts.positions):
             self._on_index_changed()
-        for symbol in self.index.positions(account):
-            self.by_symbol.setdefault(symbol, set()).add(account)
+        self.watchers.add(account, self.index.positions(account))
         self._force.add(account)
         return book
 
@@ -124,23 +134,11 @@ class Revaluer(BackgroundTask):
         """The account's last socket closed: no more work for it."""
         self.books.pop(account, None)
         self._force.discard(account)
-        self._unindex(account)
-
-    def _unindex(self, account: str) -> None:
-        for symbol in list(self.index.positions(account)):
-            holders = self.by_symbol.get(symbol)
-            if holders is not None:
-                holders.discard(account)
-                if not holders:
-                    del self.by_symbol[symbol]
+        self.watchers.remove(account, self.index.positions(account))
 
     def reindex(self, changed: set[str]) -> None:
         """After a collection: rebuild the watched symbol index; refresh accounts that traded."""
-        by_symbol: dict[str, set[str]] = {}
-        for account in self.books:
-            for symbol in self.index.positions(account):
-                by_symbol.setdefault(symbol, set()).add(account)
-        self.by_symbol = by_symbol
+        self.watchers.rebuild(self.index.positions)
         for account in changed & self.books.keys():
             self._force.add(account)
             self.refresh(account)
@@ -169,94 +167,93 @@ class Revaluer(BackgroundTask):
     # -- values ------------------------------------------------------------------------------
     def positions_value(self, account: str) -> float:
         """Σ qty × price over the account's positions (float; see the module's note)."""
-        prices = self.prices.prices
-        midpoints = self.prices.midpoints
-        fallback = self.index.fallback_price
+        price = self.prices.prices.get
         total = 0.0
         for symbol, qty in self.index.positions(account).items():
-            price = prices.get(symbol)
-            if price is None:
-                price = midpoints.get(symbol)
-                if price is None:
-                    price = fallback.get(symbol, 0.0)
-            total += qty * price
+            p = price(symbol)
+            total += qty * (p if p is not None else self._price_of_last_resort(symbol))
         return total
 
-    def value_of(
-        self, account: str, book: Book, now: datetime | None = None, total: float | None = None
-    ) -> AccountValue:
-        if total is None:
-            total = self.positions_value(account)
-        equity = money(book.cash + Decimal(repr(total)))
+    def _price_of_last_resort(self, symbol: str) -> float:
+        """A symbol with no trade yet: its quote midpoint, else the positions call's price."""
+        price = self.prices.midpoints.get(symbol)
+        return price if price is not None else self.index.fallback_price.get(symbol, 0.0)
+
+    @staticmethod
+    def equity(book: Book, positions_value: float) -> Decimal:
+        return money(book.cash + Decimal(repr(positions_value)))
+
+    def value_of(self, account: str, book: Book) -> AccountValue:
+        equity = self.equity(book, self.positions_value(account))
         return AccountValue(
             equity=equity,
             cash=book.cash,
             last_equity=book.last_equity,
-            today_return=today_return(equity, book.last_equity, book.flows_today),
-            as_of=now or datetime.now(UTC),
+            today_return=book.basis.gain(equity),
+            as_of=datetime.now(UTC),
         )
 
-    def _moved(self) -> tuple[float, set[str], list[str]]:
-        """Drain the dirty symbols: (oldest tick time, the symbols, the watched holders)."""
-        oldest = self.prices.first_dirty_at
-        dirty = self.prices.drain_dirty()
-        by_symbol = self.by_symbol
-        accounts: set[str] = set(self._force)
-        self._force.clear()
-        if len(dirty) <= len(by_symbol):
-            for symbol in dirty:
-                holders = by_symbol.get(symbol)
-                if holders:
-                    accounts.update(holders)
-        else:
-            for symbol, holders in by_symbol.items():
-                if symbol in dirty:
-                    accounts.update(holders)
-        return oldest, dirty, list(accounts)
+    def _moved(self) -> tuple[float, set[str], set[str]]:
+        """One step: drain the dirty symbols, pick the phase whose turn it is, and return
+        (the oldest tick since that phase was last served, the symbols that moved since,
+        the accounts to revalue: that phase's holders of them and any forced account)."""
+        self._recent.append((self.prices.first_dirty_at, self.prices.drain_dirty()))
+        phase = self._phase
+        self._phase = (phase + 1) % self.watchers.phases
+        if not self.watchers.by_symbol[phase] and not self._force:
+            return 0.0, set(), set()  # nobody of this phase holds anything: no work
+        moved: set[str] = set().union(*(symbols for _, symbols in self._recent))
+        oldest = min((at for at, symbols in self._recent if symbols), default=0.0)
+        accounts = self.watchers.holders(phase, moved) if moved else set()
+        if self._force:
+            accounts |= self._force
+            self._force = set()
+        return oldest, moved, accounts
 
-    def _push(self, accounts: list[str], now: datetime, as_of: bytes) -> int:
-        """Revalue these accounts and push those whose figures changed."""
-        pushed = 0
+    def _push(self, accounts: list[str], as_of: bytes) -> int:
+        """Revalue these accounts and push those whose figures changed.
+
+        The loop runs for every watched holder of a moved symbol, every interval: the sum
+        stays in floats, and Decimal work starts only when the sum moved.
+        """
         books = self.books
+        positions_value = self.positions_value
+        updates: list[tuple[str, bytes]] = []
         for account in accounts:
             book = books.get(account)
             if book is None:
                 continue
-            total = self.positions_value(account)
-            if total == book.last_total and book.pushed is not None:
+            total = positions_value(account)
+            if total == book.last_total:
                 continue  # nothing this account holds moved enough to change its sum
             book.last_total = total
-            value = self.value_of(account, book, now, total)
-            key = (value.equity, value.today_return.amount)
+            equity = money(book.cash + Decimal(repr(total)))
+            gain = book.basis.gain(equity)
+            key = (equity, gain.amount)
             if key == book.pushed:
                 continue
             book.pushed = key
-            self.hub.push_update(account, messages.update_body(value, as_of))
-            pushed += 1
-        return pushed
+            updates.append((account, messages.update_body(equity, gain, as_of)))
+        self.hub.push_updates(updates)
+        return len(updates)
 
-    def flush(self) -> int:
-        """Revalue the watched holders of the symbols that moved; push those that changed."""
-        started = time.monotonic()
-        oldest, dirty, accounts = self._moved()
-        now = datetime.now(UTC)
-        pushed = self._push(accounts, now, messages.as_of_text(now)) if accounts else 0
-        self._cycle_done(oldest, started, now, dirty, pushed)
-        return pushed
+    async def flush(self) -> int:
+        """One step: revalue the current phase's watched holders of the symbols that moved
+        (and the forced accounts); push those whose figures changed.
 
-    async def flush_spread(self) -> int:
-        """`flush`, giving the loop back every `chunk` accounts so the sockets' writers send
-        the first updates while later accounts are still being revalued."""
+        Gives the loop back every `chunk` accounts, so the stream keeps being read and slow
+        sockets' writers keep sending while later accounts are revalued."""
         started = time.monotonic()
-        oldest, dirty, accounts = self._moved()
+        oldest, dirty, moved_accounts = self._moved()
         now = datetime.now(UTC)
         as_of = messages.as_of_text(now)
         pushed = 0
         chunk = self.chunk
+        accounts = list(moved_accounts)
         for i in range(0, len(accounts), chunk):
             if i:
                 await asyncio.sleep(0)
-            pushed += self._push(accounts[i : i + chunk], now, as_of)
+            pushed += self._push(accounts[i : i + chunk], as_of)
         self._cycle_done(oldest, started, now, dirty, pushed)
         return pushed
 
@@ -284,7 +281,7 @@ class Revaluer(BackgroundTask):
                 busy += 1
 
     async def _run(self) -> None:
-        interval = self.settings.push_interval_s
+        interval = self.settings.push_interval_s / self.watchers.phases
         loop = asyncio.get_running_loop()
         next_at = loop.time()
         while True:
@@ -294,8 +291,9 @@ class Revaluer(BackgroundTask):
                 next_at = loop.time()
                 delay = 0
             await asyncio.sleep(delay)
-            await self.flush_spread()
-            self._due_refreshes()
+            await self.flush()
+            if self._phase == 0:
+                self._due_refreshes()
 
     async def close(self) -> None:
         await super().close()

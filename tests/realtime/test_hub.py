@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from aiohttp import WSMsgType
 
+from portfolio_rt.metrics import METRICS
 from portfolio_rt.realtime import messages
 from portfolio_rt.realtime.connection import LiveConnection
+from portfolio_rt.realtime.frames import text_frame
 
-from .conftest import Live, next_message, settle, wait_for
+from .conftest import Live, next_message, settle, until, wait_for
 
 
 def test_an_update_replaces_one_still_queued() -> None:
@@ -95,3 +98,64 @@ async def test_shutdown_closes_sockets_with_going_away(live: Live) -> None:
             break
     assert ws.close_code == 1001
     await closing
+
+
+async def test_a_writer_that_fails_drops_its_socket_rather_than_leave_it_mute(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    maya = live.sandbox.personas["maya"]
+    ws = await live.socket(maya)
+    await next_message(ws)
+    await settle(live, maya, 4)
+
+    def broken(*_args: object) -> None:
+        raise ValueError("metrics backend broke")
+
+    monkeypatch.setattr(live.client.app[METRICS], "ws_pushed", broken)
+    await ws.send_str('{"type":"snapshot"}')  # goes through the socket's writer task
+    while True:
+        msg = await ws.receive(timeout=5)
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.ERROR):
+            break
+    await until(lambda: str(maya) not in live.engine.hub.by_account)
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 65535, 65536, 70000])
+def test_a_text_frame_is_rfc_6455_framed(size: int) -> None:
+    payload = b"x" * size
+    frame = text_frame(payload)
+    assert frame[0] == 0x81  # FIN, text, no RSV bits
+    assert not frame[1] & 0x80  # a server never masks
+    short = frame[1] & 0x7F
+    if size < 126:
+        assert (short, frame[2:]) == (size, payload)
+    elif size < 65536:
+        assert (short, int.from_bytes(frame[2:4], "big"), frame[4:]) == (126, size, payload)
+    else:
+        assert (short, int.from_bytes(frame[2:10], "big"), frame[10:]) == (127, size, payload)
+
+
+def test_an_update_to_an_idle_socket_skips_the_queue() -> None:
+    conn = LiveConnection(1, "acct", max_pending=4)
+    written: list[bytes] = []
+    conn.write_now = lambda data: written.append(data) is None
+    assert conn.send_update(b'{"type":"update"}')
+    assert written == [b'{"type":"update","seq":1}']
+    assert not conn.queue
+
+
+def test_an_update_waits_its_turn_behind_queued_messages_or_a_busy_write() -> None:
+    conn = LiveConnection(1, "acct", max_pending=4)
+    written: list[bytes] = []
+    conn.write_now = lambda data: written.append(data) is None
+    conn.send(b'{"type":"snapshot"}', "snapshot")
+    assert not conn.send_update(b'{"type":"update"}')  # never overtakes the snapshot
+    conn.queue.clear()
+    conn.sending_since = 5.0
+    assert not conn.send_update(b'{"type":"update"}')  # nor a write in progress
+    conn.sending_since = 0.0
+    conn.queue.clear()
+    conn.write_now = lambda data: False  # the transport has bytes buffered
+    assert not conn.send_update(b'{"type":"update"}')
+    assert [kind for kind, _ in conn.queue] == ["update"]
+    assert written == []

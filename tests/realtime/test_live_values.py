@@ -42,11 +42,12 @@ async def test_stream_messages_and_pushes_are_counted_in_metrics(live: Live) -> 
     live.publish({"VTI": "333.00"})
     await wait_for(ws, lambda m: m["type"] == "update")
     text = await (await live.client.get("/metrics")).text()
-    counted = {
-        line.split("{")[0]: float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith(("portfolio_rt_stream_messages_total", "portfolio_rt_ws_pushes_total"))
-    }
-    assert counted["portfolio_rt_stream_messages_total"] > 0
-    assert counted["portfolio_rt_ws_pushes_total"] >= 2  # the snapshot and an update
+    counted: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith(("portfolio_rt_stream_messages_total", "portfolio_rt_ws_pushes_total")):
+            name, value = line.rsplit(" ", 1)
+            counted[name] = float(value)
+    assert counted['portfolio_rt_stream_messages_total{feed="stocks",type="data"}'] > 0
+    assert counted['portfolio_rt_ws_pushes_total{type="snapshot"}'] == 1
+    assert counted['portfolio_rt_ws_pushes_total{type="update"}'] >= 1
     await ws.close()

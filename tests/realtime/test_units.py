@@ -6,14 +6,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import orjson
+import pytest
 
 from portfolio_rt.realtime import messages
 from portfolio_rt.realtime.connection import LiveConnection
 from portfolio_rt.realtime.holdings import HoldingsIndex
 from portfolio_rt.realtime.hub import LiveHub
-from portfolio_rt.realtime.messages import AccountValue
+from portfolio_rt.realtime.messages import as_of_text
 from portfolio_rt.realtime.prices import PriceMap
-from portfolio_rt.valuation import today_return
+from portfolio_rt.valuation import TodayBasis, today_return
 
 
 def test_a_trade_sets_the_price_and_marks_the_symbol_dirty() -> None:
@@ -71,24 +72,33 @@ def test_a_collection_keeps_watched_accounts_fresher_positions() -> None:
 
 def test_the_update_template_is_the_json_the_api_would_write() -> None:
     now = datetime(2026, 1, 2, 15, 30, 1, 250000, tzinfo=UTC)
-    value = AccountValue(
-        equity=Decimal("10250.50"),
-        cash=Decimal("50.00"),
-        last_equity=Decimal("10000.00"),
-        today_return=today_return(Decimal("10250.50"), Decimal("10000.00"), Decimal("100")),
-        as_of=now,
-    )
-    body = orjson.loads(messages.update_body(value))
+    gain = today_return(Decimal("10250.50"), Decimal("10000.00"), Decimal("100"))
+    body = orjson.loads(messages.update_body(Decimal("10250.50"), gain, as_of_text(now)))
     assert body == {
         "type": "update",
         "equity": "10250.50",
         "today_return": {"amount": "150.50", "pct": 1.49},
         "as_of": "2026-01-02T15:30:01.250000Z",
     }
-    nothing = AccountValue(
-        Decimal(0), Decimal(0), Decimal(0), today_return(Decimal(0), Decimal(0), Decimal(0)), now
-    )
-    assert orjson.loads(messages.update_body(nothing))["today_return"]["pct"] is None
+    nothing = today_return(Decimal("0.00"), Decimal(0), Decimal(0))
+    body = orjson.loads(messages.update_body(Decimal("0.00"), nothing, as_of_text(now)))
+    assert body["today_return"] == {"amount": "0.00", "pct": None}
+
+
+@pytest.mark.parametrize(
+    ("equity", "last_equity", "flows", "amount", "pct"),
+    [
+        ("10250.50", "10000.00", "100", "150.50", 1.49),  # a deposit is not a gain
+        ("99.99", "120.00", "-30.00", "9.99", 8.32),  # a withdrawal is no loss; 8.325 → even
+        ("0.00", "0", "0", "0.00", None),  # nothing at stake: no percentage
+    ],
+)
+def test_the_folded_basis_prices_todays_return(
+    equity: str, last_equity: str, flows: str, amount: str, pct: float | None
+) -> None:
+    basis = TodayBasis.of(Decimal(last_equity), Decimal(flows))
+    gain = basis.gain(Decimal(equity))
+    assert (str(gain.amount), gain.pct) == (amount, pct)
 
 
 def test_a_client_whose_write_is_stuck_is_dropped_by_the_sweep() -> None:
