@@ -27,8 +27,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ..config import RealtimeSettings
+from ..tasks import BackgroundTask
 from .prices import PriceMap
-from .tasks import BackgroundTask
 
 log = structlog.get_logger("portfolio_rt.realtime")
 

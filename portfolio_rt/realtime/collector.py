@@ -11,8 +11,8 @@ from uuid import UUID
 import structlog
 
 from ..broker.gateway import BrokerGateway, decimal_of
+from ..tasks import BackgroundTask
 from .holdings import HoldingsIndex, Positions
-from .tasks import BackgroundTask
 
 log = structlog.get_logger("portfolio_rt.realtime")
 

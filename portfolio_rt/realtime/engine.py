@@ -24,6 +24,7 @@ from ..metrics import Metrics
 from ..stream.feed import MarketFeed
 from ..stream.market_hours import MarketHours
 from ..stream.reader import StreamReader
+from ..tasks import BackgroundTask
 from . import messages
 from .accounts import AccountFacts, load_account
 from .bus import RedisBus
@@ -34,7 +35,6 @@ from .hub import LiveHub
 from .messages import Status
 from .prices import PriceMap
 from .revaluer import Loader, Revaluer
-from .tasks import BackgroundTask
 
 log = structlog.get_logger("portfolio_rt.realtime")
 

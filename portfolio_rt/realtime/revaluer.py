@@ -24,6 +24,7 @@ from decimal import Decimal
 import structlog
 
 from ..config import RealtimeSettings
+from ..tasks import BackgroundTask
 from ..valuation import TodayBasis, money
 from . import messages
 from .accounts import AccountFacts, market_day
@@ -31,7 +32,6 @@ from .holdings import HoldingsIndex
 from .hub import LiveHub
 from .messages import AccountValue
 from .prices import PriceMap
-from .tasks import BackgroundTask
 from .watchers import Watchers
 
 log = structlog.get_logger("portfolio_rt.realtime")

@@ -29,7 +29,7 @@ def create_sandbox_app(sandbox: Sandbox) -> web.Application:
     faults.setup(app)
 
     async def ticker_ctx(app: web.Application) -> AsyncIterator[None]:
-        await sandbox.ticker.start()
+        sandbox.ticker.start()
         yield
         await sandbox.ticker.close()
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Final
 
 import structlog
 
+from ..tasks import BackgroundTask
 from .market import Quote, Trade
 
 if TYPE_CHECKING:
@@ -63,8 +64,10 @@ def popularity_weights(instruments: Sequence[Instrument]) -> list[float]:
     return weights
 
 
-class Ticker:
+class Ticker(BackgroundTask):
     """Emits live trades and quotes for open markets and remembers the latest of each."""
+
+    name = "sandbox-ticker"
 
     def __init__(
         self,
@@ -77,6 +80,7 @@ class Ticker:
         seed: int = 0,
         firehose: bool = False,
     ) -> None:
+        super().__init__()
         self._market = market
         self._clock = clock
         self._now = now
@@ -92,32 +96,18 @@ class Ticker:
         self._latest_quote: dict[str, Quote] = {}
         self._requested: dict[str, None] = {}
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._last_t: datetime | None = now()
         self._carry = 0.0
         self._cursor = 0
         self._open_cache: tuple[tuple[str, ...], list[Instrument], list[float]] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
-    async def start(self) -> None:
+    def start(self) -> None:
         """Start the background task (idempotent)."""
-        if self._task is None or self._task.done():
+        if not self.running:
             self._last_t = self._now()
             self._wake = asyncio.Event()
-            self._task = asyncio.create_task(self._run(), name="sandbox-ticker")
-
-    async def close(self) -> None:
-        """Cancel the background task and wait for it to end."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    @property
-    def running(self) -> bool:
-        """Whether the background task is alive."""
-        return self._task is not None and not self._task.done()
+        super().start()
 
     async def _run(self) -> None:
         while True:

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from ..realtime.tasks import BackgroundTask
+from ..tasks import BackgroundTask
 
 log = structlog.get_logger("portfolio_rt.stream")
 

@@ -75,7 +75,7 @@ def stream_app(world: StreamWorld, **settings: Any) -> web.Application:
     stream.setup(app, StreamSettings(**settings))
 
     async def ticker_ctx(app: web.Application) -> AsyncIterator[None]:
-        await world.ticker.start()
+        world.ticker.start()
         yield
         await world.ticker.close()
 

@@ -145,7 +145,7 @@ async def test_listeners_get_batches_from_the_background_task() -> None:
     ticker._now = lambda: datetime.now(UTC)
     batches: list[Sequence[Trade | Quote]] = []
     ticker.add_listener(batches.append)
-    await ticker.start()
+    ticker.start()
     try:
         await asyncio.sleep(0.3)
     finally:
@@ -164,7 +164,7 @@ async def test_requested_symbols_tick_promptly() -> None:
     got: list[Trade | Quote] = []
     ticker.add_listener(got.extend)
     ticker.interval_s = 5.0  # only a request can wake it
-    await ticker.start()
+    ticker.start()
     try:
         await asyncio.sleep(0.05)
         ticker.request_ticks(["ko", "BTC/USD", "NOPE"])
