@@ -38,6 +38,7 @@ from .keys import RUNTIME, SETTINGS, THROTTLE, TOKENS, Runtime
 from .metrics import METRICS, METRICS_TOKEN, Metrics
 from .metrics import routes as metrics_routes
 from .realtime.engine import RealtimeEngine
+from .revocations import SharedRevocations
 from .sandbox.app import run_sandbox
 from .sandbox.settings import SandboxConfig
 
@@ -98,7 +99,7 @@ def demo_logins_enabled(settings: Settings) -> bool:
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:
     """One Redis client for the process when `redis.url` is set: idempotency keys move there
-    so every instance (and a restarted one) sees the same keys."""
+    so every instance (and a restarted one) sees the same keys, and logouts are shared."""
     settings, runtime = app[SETTINGS], app[RUNTIME]
     if not settings.redis.url:
         yield
@@ -107,11 +108,18 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
         settings.redis.url, socket_timeout=2.0, socket_connect_timeout=2.0, health_check_interval=15
     )
     runtime.redis = client
-    app[IDEMPOTENCY].backend = RedisBackend(client, settings.funds.idempotency_ttl_s)
+    app[IDEMPOTENCY].backend = RedisBackend(
+        client, settings.funds.idempotency_ttl_s, prefix=f"{settings.redis.prefix}:idem:"
+    )
+    revocations = SharedRevocations(client, settings.redis.prefix, app[TOKENS])
+    revocations.start()
+    runtime.revocations = revocations
     log.info("redis.configured")
     try:
         yield
     finally:
+        runtime.revocations = None
+        await revocations.close()
         runtime.redis = None
         await client.aclose()
 

@@ -98,16 +98,29 @@ class TokenService:
         token = jwt.encode(claims, self._secret, algorithm="HS256")
         return token, datetime.fromtimestamp(expires, UTC)
 
-    def revoke(self, token: str) -> None:
-        """End a session before it expires (logout); remembered until the token's expiry."""
+    def revoke(self, token: str) -> tuple[str, float] | None:
+        """End a session before it expires (logout); remembered until the token's expiry.
+
+        Returns the token's id and expiry (for other instances to remember too), or None for a
+        token that is not valid anyway."""
         try:
             claims = self._decode(token)
         except jwt.PyJWTError:
-            return
+            return None
+        if "jti" not in claims:
+            return None
+        revoked = str(claims["jti"]), float(claims.get("exp", time.time() + 86400))
+        self.remember(*revoked)
+        return revoked
+
+    def remember(self, token_id: str, expires_at: float) -> None:
+        """Refuse the token `token_id` until `expires_at` (a logout here or elsewhere)."""
         now = time.time()
-        self._revoked = {j: exp for j, exp in self._revoked.items() if exp > now}
-        if "jti" in claims:
-            self._revoked[str(claims["jti"])] = float(claims.get("exp", now + 86400))
+        if expires_at <= now:
+            return
+        if len(self._revoked) % 256 == 0:  # now and then, forget tokens that expired anyway
+            self._revoked = {j: exp for j, exp in self._revoked.items() if exp > now}
+        self._revoked[token_id] = expires_at
 
     def verify(self, token: str, via: Literal["bearer", "cookie", "message"]) -> Identity:
         try:

@@ -131,6 +131,7 @@ class DashboardSettings:
 @dataclass(frozen=True)
 class RedisSettings:
     url: str = ""
+    prefix: str = "portfolio_rt"
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,6 @@ class RealtimeSettings:
     send_timeout_s: float = field(default=10.0, metadata=_range(0.1, 600))
     fanout_interval_s: float = field(default=0.1, metadata=_range(0.01, 10))
     lease_ttl_s: float = field(default=5.0, metadata=_range(1, 600))
-    redis_prefix: str = "portfolio_rt"
 
 
 @dataclass(frozen=True)

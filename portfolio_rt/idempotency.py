@@ -111,7 +111,7 @@ class MemoryBackend:
 class RedisBackend:
     """Records as JSON strings under `prefix`, written with SET NX / XX and an expiry."""
 
-    def __init__(self, redis: Redis, ttl_s: float, prefix: str = "prt:idem:") -> None:
+    def __init__(self, redis: Redis, ttl_s: float, prefix: str) -> None:
         self._redis = redis
         self.ttl_s = ttl_s
         self._prefix = prefix

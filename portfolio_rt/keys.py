@@ -22,6 +22,7 @@ from .sandbox.app import RunningSandbox
 
 if TYPE_CHECKING:
     from .realtime.engine import RealtimeEngine
+    from .revocations import SharedRevocations
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Runtime:
     sandbox: RunningSandbox | None = None
     users: UserDirectory | None = None
     redis: Redis | None = None  # the one shared client, when `redis.url` is set
+    revocations: SharedRevocations | None = None  # logouts every instance knows (with Redis)
     realtime: RealtimeEngine | None = None  # live values: stream, revaluation, WebSocket hub
 
     @property

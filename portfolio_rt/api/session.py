@@ -70,9 +70,11 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS].auth
     tokens = request.app[TOKENS]
+    shared = request.app[RUNTIME].revocations
     for token in (request.cookies.get(settings.cookie_name), _bearer(request)):
-        if token:
-            tokens.revoke(token)
+        revoked = tokens.revoke(token) if token else None
+        if revoked is not None and shared is not None:
+            await shared.share(*revoked)
     response = json_response({"logged_out": True})
     response.del_cookie(settings.cookie_name, path="/")
     return response

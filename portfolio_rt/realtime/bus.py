@@ -9,8 +9,7 @@ over pub/sub, and the price map mirrored to a hash in batches.
   feed's status; an empty batch is still sent every second as the leader's heartbeat.
 - `PriceSubscriber` (every instance): applies batches to its own price map (marking symbols
   dirty, so its own flusher pushes to its own clients) and catches up from the hash after every
-  (re)subscribe. Reads use a real timeout: redis-py raises while Redis is down, and busy-loops
-  on a 0 timeout.
+  (re)subscribe (see `channel`).
 """
 
 from __future__ import annotations
@@ -24,8 +23,8 @@ from typing import Any
 import msgpack
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from ..channel import OFFLINE, ChannelFollower
 from ..config import RealtimeSettings
 from ..tasks import BackgroundTask
 from .prices import PriceMap
@@ -49,7 +48,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 _HEARTBEAT_S = 1.0
-_OFFLINE = (RedisError, OSError, TimeoutError)
 
 
 class Keys:
@@ -90,7 +88,7 @@ class StreamLease(BackgroundTask):
             got = await self._redis.eval(
                 _TAKE_OR_RENEW, 1, self._keys.lease, self.instance_id, int(self.ttl_s * 1000)
             )
-        except _OFFLINE as exc:
+        except OFFLINE as exc:
             if self.redis_ok:
                 log.warning("redis.unavailable", during="lease", error=type(exc).__name__)
             self.redis_ok = False
@@ -123,7 +121,7 @@ class StreamLease(BackgroundTask):
         if not self.is_leader:
             return
         self.is_leader = False
-        with contextlib.suppress(*_OFFLINE):
+        with contextlib.suppress(*OFFLINE):
             async with asyncio.timeout(1.0):
                 await self._redis.eval(_RELEASE, 1, self._keys.lease, self.instance_id)
 
@@ -162,7 +160,7 @@ class PricePublisher(BackgroundTask):
                 if batch:
                     pipe.hset(self._keys.prices, mapping=batch)  # type: ignore[arg-type]
                 await pipe.execute()
-        except _OFFLINE as exc:
+        except OFFLINE as exc:
             log.warning("redis.publish_failed", symbols=len(batch), error=type(exc).__name__)
             if self._prices.unpublished is not None:  # mirror them with the next batch
                 self._prices.unpublished.update(batch)
@@ -178,25 +176,23 @@ class PricePublisher(BackgroundTask):
                 continue
             if not self._prices.unpublished and time.monotonic() - last < _HEARTBEAT_S:
                 continue
-            with contextlib.suppress(*_OFFLINE):
+            with contextlib.suppress(*OFFLINE):
                 await self.publish_once()
                 last = time.monotonic()
 
 
-class PriceSubscriber(BackgroundTask):
+class PriceSubscriber(ChannelFollower):
     """Every instance: batches from the leader into the local price map."""
 
     name = "price-subscriber"
 
     def __init__(self, redis: Redis, keys: Keys, instance_id: str, prices: PriceMap) -> None:
-        super().__init__()
-        self._redis = redis
+        super().__init__(redis, keys.channel)
         self._keys = keys
         self._id = instance_id
         self._prices = prices
         self.leader_status = "reconnecting"
         self.heard_at = 0.0
-        self.connected = False
 
     def apply(self, data: bytes) -> None:
         message: dict[str, Any] = msgpack.unpackb(data)
@@ -213,32 +209,6 @@ class PriceSubscriber(BackgroundTask):
         }
         self._prices.update(prices)
 
-    async def _run(self) -> None:
-        delay = 0.2
-        while True:
-            pubsub = self._redis.pubsub()
-            try:
-                await pubsub.subscribe(self._keys.channel)
-                await self.catch_up()
-                if not self.connected:
-                    log.info("redis.subscribed", channel=self._keys.channel)
-                self.connected = True
-                delay = 0.2
-                while True:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                    if message is not None and message.get("type") == "message":
-                        self.apply(message["data"])
-            except _OFFLINE as exc:
-                if self.connected:
-                    log.warning("redis.unavailable", during="subscribe", error=type(exc).__name__)
-                self.connected = False
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
-            finally:
-                with contextlib.suppress(Exception):
-                    async with asyncio.timeout(1.0):
-                        await pubsub.aclose()  # type: ignore[no-untyped-call]
-
 
 class RedisBus:
     """The lease, the publisher and the subscriber of one instance."""
@@ -247,6 +217,7 @@ class RedisBus:
         self,
         redis: Redis,
         settings: RealtimeSettings,
+        prefix: str,
         instance_id: str,
         prices: PriceMap,
         *,
@@ -255,7 +226,7 @@ class RedisBus:
         status: Callable[[], str],
     ) -> None:
         self.redis = redis
-        self.keys = Keys(settings.redis_prefix)
+        self.keys = Keys(prefix)
         self.instance_id = instance_id
         prices.track_unpublished(True)
         self.lease = StreamLease(
@@ -298,5 +269,5 @@ class RedisBus:
         try:
             async with asyncio.timeout(timeout_s):
                 return bool(await self.redis.ping())
-        except _OFFLINE:
+        except OFFLINE:
             return False

@@ -135,6 +135,7 @@ class RealtimeEngine:
             RedisBus(
                 redis,
                 settings.realtime,
+                settings.redis.prefix,
                 self.instance_id,
                 self.prices,
                 on_elected=self._elected,
