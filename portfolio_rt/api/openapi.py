@@ -181,6 +181,11 @@ SCHEMAS: dict[str, Schema] = {
     "Realized": obj(
         {
             "year": {"type": "integer"},
+            "years": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "Every year with a sale, newest first.",
+            },
             "method": {"const": "FIFO"},
             "lots": {
                 "type": "array",
@@ -459,7 +464,7 @@ def build_openapi() -> dict[str, Any]:
                     _query(
                         "year",
                         {"type": "integer", "minimum": 2000, "maximum": 2100},
-                        "Default: this year.",
+                        "Default: the latest year with a sale (this year when none).",
                     )
                 ],
                 BAD_REQUEST,

@@ -30,30 +30,37 @@ def _d(value: Any) -> Decimal:
 @routes.get("/api/portfolio/realized")
 async def realized(request: web.Request) -> web.Response:
     """Gains and losses on shares sold in a year, each sale matched to the oldest shares
-    bought (FIFO), split short and long term (held more than a year)."""
+    bought (FIFO), split short and long term (held more than a year). With no `year`, the
+    latest year with a sale (this year when there is none); `years` lists every year with one."""
     identity = identify(request)
     raw = request.query.get("year")
     this_year = datetime.now(NEW_YORK).year
-    try:
-        year = int(raw) if raw is not None else this_year
-    except ValueError:
-        year = 0
-    if not 2000 <= year <= this_year + 1:
-        raise BadRequest(
-            f"'year' must be a year from 2000 to {this_year}.", details={"field": "year"}
-        )
+    asked: int | None = None
+    if raw is not None:
+        try:
+            asked = int(raw)
+        except ValueError:
+            asked = 0
+        if not 2000 <= asked <= this_year + 1:
+            raise BadRequest(
+                f"'year' must be a year from 2000 to {this_year}.", details={"field": "year"}
+            )
     fetched = await request.app[RUNTIME].gateway.all_activities(identity.account_id, ("FILL",))
     fills = [
         Fill(a.transaction_time, a.symbol, str(a.side.value), _d(a.qty), _d(a.price))
         for a in fetched.value
         if isinstance(a, TradeActivity)
     ]
-    lots = [lot for lot in realized_fifo(fills) if lot.sold_at.astimezone(NEW_YORK).year == year]
+    every_lot = realized_fifo(fills)
+    years = sorted({lot.sold_at.astimezone(NEW_YORK).year for lot in every_lot}, reverse=True)
+    year = asked if asked is not None else (years[0] if years else this_year)
+    lots = [lot for lot in every_lot if lot.sold_at.astimezone(NEW_YORK).year == year]
     short = sum((lot.gain for lot in lots if not lot.long_term), ZERO)
     long_ = sum((lot.gain for lot in lots if lot.long_term), ZERO)
     return json_response(
         {
             "year": year,
+            "years": years,
             "method": "FIFO",
             "lots": [
                 {

@@ -4,12 +4,14 @@ agrees with the broker's own profit and loss to the cent, point by point."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from portfolio_rt.app import create_app
+from portfolio_rt.periods import NEW_YORK
 from portfolio_rt.sandbox.world import Sandbox
 
 from .conftest import service_settings
@@ -152,6 +154,35 @@ async def test_realized_gains_for_jordans_partial_sale(
     assert Decimal(totals["gain"]) == Decimal(totals["short_term_gain"]) + Decimal(
         totals["long_term_gain"]
     )
+
+
+async def test_realized_opens_on_the_latest_year_with_a_sale(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    account = shared_sandbox.personas["jordan"]
+    headers = auth_for(api, account)
+    sold_in = {
+        a.at.astimezone(NEW_YORK).year
+        for a in shared_sandbox.ledger.activities(
+            account_id=account, activity_types=["FILL"], page_size=100
+        )
+        if a.side == "sell"
+    }
+    body = await (await api.get("/api/portfolio/realized", headers=headers)).json()
+    assert body["years"] == sorted(sold_in, reverse=True)
+    assert body["year"] == max(sold_in)
+    assert body["lots"]
+    quiet = min(sold_in) - 1  # a year with no sale, asked for explicitly
+    body = await (await api.get(f"/api/portfolio/realized?year={quiet}", headers=headers)).json()
+    assert (body["year"], body["lots"], body["years"]) == (quiet, [], sorted(sold_in, reverse=True))
+
+
+async def test_realized_for_an_account_that_never_sold_is_this_years_empty_list(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
+) -> None:
+    headers = auth_for(api, shared_sandbox.personas["maya"])
+    body = await (await api.get("/api/portfolio/realized", headers=headers)).json()
+    assert (body["year"], body["years"], body["lots"]) == (datetime.now(NEW_YORK).year, [], [])
 
 
 @pytest.mark.parametrize("year", ["1999", "abc", "3000"])

@@ -40,7 +40,7 @@ def test_each_demo_user_sees_every_section_with_sandbox_data(
     assert set(states.values()) == {"ready"}, states
     rows = page.locator("#holdings tbody tr")
     assert rows.count() >= 1
-    total = sum(money(t) for t in page.locator("#holdings tbody td:nth-child(6)").all_inner_texts())
+    total = sum(money(t) for t in page.locator("#holdings tbody td:nth-child(7)").all_inner_texts())
     note = page.locator("#holdings .table-note").inner_text()
     assert f"${total:,.2f}" in note
     expect(page.locator("#history-chart")).to_have_attribute("aria-label", re.compile("value"))
@@ -93,7 +93,7 @@ def test_allocation_toggle_switches_between_asset_class_and_industry(desktop: Pa
 def shares_column(table: Locator) -> list[Decimal]:
     return [
         Decimal(v.replace(",", ""))
-        for v in table.locator("tbody td:nth-child(5)").all_inner_texts()
+        for v in table.locator("tbody td:nth-child(6)").all_inner_texts()
     ]
 
 
@@ -102,7 +102,7 @@ def test_holdings_sort_by_every_column_with_mouse_and_keyboard(desktop: PageKit)
     log_in(desktop, "sam")
     table = page.locator("#holdings-table")
     headers = table.locator("thead button.sort")
-    assert headers.count() == 10
+    assert headers.count() == 11
     shares = table.locator("thead button[data-key='qty']")
     shares.click()
     expect(page.locator("#holdings")).to_have_attribute("data-sort", "qty:desc")
@@ -120,6 +120,7 @@ def test_holdings_sort_by_every_column_with_mouse_and_keyboard(desktop: PageKit)
         "name",
         "avg_entry_price",
         "current_price",
+        "today_pl",
         "market_value",
         "unrealized_pl",
         "unrealized_plpc",
@@ -130,6 +131,28 @@ def test_holdings_sort_by_every_column_with_mouse_and_keyboard(desktop: PageKit)
         expect(table.locator(f"thead th[data-key='{key}']")).to_have_attribute(
             "aria-sort", re.compile("ascending|descending")
         )
+
+
+def test_holdings_show_each_positions_move_today_in_its_own_colour(desktop: PageKit) -> None:
+    page = desktop.page
+    log_in(desktop, "sam")
+    response = page.request.get("/api/portfolio/positions")
+    assert response.ok
+    positions = {p["symbol"]: p for p in response.json()["positions"]}
+    rows = page.locator("#holdings-table tbody tr")
+    expect(rows).to_have_count(len(positions))
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        p = positions[row.locator(".ticker").inner_text()]
+        today = row.locator("td:nth-child(5)")
+        amount, share = today.inner_text().split("\n")
+        assert money(amount) == Decimal(p["today_pl"])
+        assert Decimal(share.rstrip("%").replace("+", "").replace("−", "-")) == Decimal(
+            str(p["today_plpc"])
+        ).quantize(Decimal("0.01"))
+        moved = Decimal(p["today_pl"])
+        colour = "up" if moved > 0 else "down" if moved < 0 else "flat"
+        expect(today).to_have_class(re.compile(rf"\b{colour}\b"))
 
 
 def test_transactions_load_more_and_filters(desktop: PageKit) -> None:

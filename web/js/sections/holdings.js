@@ -9,10 +9,11 @@ export const COLUMNS = [
   { key: 'symbol', label: 'Ticker', type: 'text' },
   { key: 'avg_entry_price', label: 'Avg cost', type: 'number', num: true, show: (r) => money(r.avg_entry_price) },
   { key: 'current_price', label: 'Price', type: 'number', num: true, show: (r) => money(r.current_price) },
+  { key: 'today_pl', label: 'Today', type: 'number', num: true, trend: (r) => r.today_pl, show: (r) => money(r.today_pl, { sign: true }), sub: (r) => pct(r.today_plpc) },
   { key: 'qty', label: 'Shares', type: 'number', num: true, show: (r) => quantity(r.qty) },
   { key: 'market_value', label: 'Market value', type: 'number', num: true, show: (r) => money(r.market_value) },
-  { key: 'unrealized_pl', label: 'Return', type: 'number', num: true, trend: true, show: (r) => money(r.unrealized_pl, { sign: true }) },
-  { key: 'unrealized_plpc', label: 'Return %', type: 'number', num: true, trend: true, show: (r) => pct(r.unrealized_plpc) },
+  { key: 'unrealized_pl', label: 'Return', type: 'number', num: true, trend: (r) => r.unrealized_pl, show: (r) => money(r.unrealized_pl, { sign: true }) },
+  { key: 'unrealized_plpc', label: 'Return %', type: 'number', num: true, trend: (r) => r.unrealized_pl, show: (r) => pct(r.unrealized_plpc) },
   { key: 'weight_pct', label: 'Weight', type: 'number', num: true, show: (r) => pct(r.weight_pct, { sign: false, digits: 1 }) },
   { key: 'first_bought_at', label: 'First bought', type: 'date', num: true, show: (r) => calendarDate(r.first_bought_at) },
 ];
@@ -37,12 +38,12 @@ export const CSV_COLUMNS = [
 ];
 
 function rowHtml(r) {
-  const dir = direction(r.unrealized_pl);
   const cells = COLUMNS.map((c) => {
     if (c.key === 'name') return `<th scope="row" class="col-name"><span class="cell-name">${escapeHtml(r.name)}</span></th>`;
     if (c.key === 'symbol') return `<td><span class="ticker">${escapeHtml(r.symbol)}</span></td>`;
-    const cls = ['num', c.trend ? dir : ''].filter(Boolean).join(' ');
-    return `<td class="${cls}">${escapeHtml(c.show(r))}</td>`;
+    const cls = ['num', c.trend ? direction(c.trend(r)) : ''].filter(Boolean).join(' ');
+    const sub = c.sub ? `<span class="cell-sub">${escapeHtml(c.sub(r))}</span>` : '';
+    return `<td class="${cls}">${escapeHtml(c.show(r))}${sub}</td>`;
   });
   return `<tr>${cells.join('')}</tr>`;
 }
@@ -105,6 +106,8 @@ export function mount(root, ctx) {
         `${rows.length} ${rows.length === 1 ? 'holding' : 'holdings'} worth ${money(data.total_market_value)}, plus ${money(data.cash)} in cash. `,
         h('strong', {}, 'Avg cost'),
         ' is what you paid per share on average; ',
+        h('strong', {}, 'Today'),
+        ' is how much a holding moved since the last close; ',
         h('strong', {}, 'Return'),
         ' is how much a holding has gained or lost since you bought it; ',
         h('strong', {}, 'Weight'),

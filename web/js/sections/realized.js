@@ -33,15 +33,12 @@ function rowHtml(lot) {
 export function mount(root, ctx) {
   const view = new SectionView(root);
   const thisYear = new Date().getFullYear();
-  let year = thisYear;
+  let year = null; // first load: the service picks the latest year with a sale
   let request = null;
   let data = null;
 
-  const select = h(
-    'select',
-    { id: 'realized-year', 'aria-label': 'Tax year' },
-    Array.from({ length: YEARS_BACK }, (_, k) => thisYear - k).map((y) => h('option', { value: String(y) }, String(y))),
-  );
+  const select = h('select', { id: 'realized-year', 'aria-label': 'Tax year' });
+  showYears([]);
   select.addEventListener('change', () => {
     year = Number(select.value);
     load();
@@ -50,6 +47,16 @@ export function mount(root, ctx) {
   const tools = h('div', { class: 'card-tools' }, h('label', { class: 'visually-hidden', for: 'realized-year' }, 'Tax year'), select, exportButton);
   root.querySelector('.card-head').append(tools);
 
+  /** The recent years, and any older year with a sale; years with sales say so. */
+  function showYears(withSales, chosen = thisYear) {
+    const years = new Set([...Array.from({ length: YEARS_BACK }, (_, k) => thisYear - k), ...withSales]);
+    const sold = new Set(withSales);
+    select.replaceChildren(
+      ...[...years].sort((a, b) => b - a).map((y) => h('option', { value: String(y) }, sold.has(y) ? `${y} · sales` : String(y))),
+    );
+    select.value = String(chosen);
+  }
+
   function exportCsv() {
     if (!data?.lots?.length) return;
     downloadCsv(csvFilename(`realized-gains-${data.year}`), toCsv(CSV_COLUMNS, data.lots));
@@ -57,6 +64,8 @@ export function mount(root, ctx) {
 
   function draw(body) {
     data = body;
+    year = body.year;
+    showYears(body.years ?? [], body.year);
     const lots = body.lots ?? [];
     exportButton.disabled = !lots.length;
     root.dataset.rows = String(lots.length);
@@ -99,7 +108,8 @@ export function mount(root, ctx) {
       what: 'your realised gains',
       quiet,
       load: async () => {
-        const body = await ctx.api(`/api/portfolio/realized?year=${wanted}`, { signal });
+        const query = wanted === null ? '' : `?year=${wanted}`;
+        const body = await ctx.api(`/api/portfolio/realized${query}`, { signal });
         if (wanted === year) draw(body);
       },
     });
