@@ -321,7 +321,11 @@ class Service:
         self.args = args
         settings = with_overrides(
             Settings(),
-            realtime={"push_interval_s": args.push_interval, "heartbeat_s": 60.0},
+            realtime={
+                "push_interval_s": args.push_interval,
+                "push_phases": args.push_phases,
+                "heartbeat_s": 60.0,
+            },
             stream={
                 "crypto": False,
                 "reconnect_base_delay_s": 0.05,
@@ -406,6 +410,16 @@ async def capacity(service: Service, frames: list[bytes]) -> float:
             await asyncio.sleep(0)
             slice_start = time.perf_counter()
     return messages / (clock() - started)
+
+
+async def loop_lag(out: list[float], every_s: float = 0.01) -> None:
+    """How late a 10 ms timer fires while the engine works: what any other request on the
+    same event loop (a JSON API call, a WebSocket upgrade) would wait on top of its own work."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + every_s
+        await asyncio.sleep(every_s)
+        out.append((loop.time() - due) * 1000)
 
 
 def floor(frames: list[bytes]) -> float:
@@ -521,12 +535,15 @@ async def run_service(args: argparse.Namespace) -> dict[str, Any]:
             gc.freeze()
         collections_before = sum(s["collections"] for s in gc.get_stats())
         ticks_before = service.engine.prices.ticks
+        lags: list[float] = []
+        lag = asyncio.create_task(loop_lag(lags))
         live_started = time.monotonic()
         profiler = cProfile.Profile() if args.profile else None
         if profiler is not None:
             profiler.enable()
         done = await load.stdout.readline()
         live_s = time.monotonic() - live_started
+        lag.cancel()
         if profiler is not None:
             profiler.disable()
             pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
@@ -559,6 +576,7 @@ async def run_service(args: argparse.Namespace) -> dict[str, Any]:
         "clients": report["connected"],
         "seconds": args.seconds,
         "push_interval_s": args.push_interval,
+        "push_phases": args.push_phases,
         "ticks_per_s": round(ticks_per_s),
         "floor_ticks_per_s": round(floor_ticks),
         "ticks_ratio_to_floor": round(ticks_per_s / floor_ticks, 3),
@@ -575,6 +593,8 @@ async def run_service(args: argparse.Namespace) -> dict[str, Any]:
             len(latencies) / max(1, report["connected"]) / args.seconds, 2
         ),
         "live_ticks_per_s": round(ticks_live / live_s),
+        "loop_lag_p99_ms": round(percentile(lags, 0.99), 1),
+        "loop_lag_max_ms": round(max(lags, default=float("nan")), 1),
         "gc_collections_live": gc_runs,
         "rss_mb": round(rss_mb(), 1),
         "load_process_rss_mb": round(report["rss_mb"], 1),
@@ -596,6 +616,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--push-interval", type=float, default=1.0)
+    parser.add_argument("--push-phases", type=int, default=10, help="realtime.push_phases")
     parser.add_argument(
         "--capacity-messages",
         type=int,

@@ -58,7 +58,7 @@ class Revaluer(BackgroundTask):
 
     name = "revaluer"
     max_concurrent_loads = 8
-    chunk = 500
+    chunk = 100
     """Accounts revalued between two returns to the event loop."""
 
     def __init__(
