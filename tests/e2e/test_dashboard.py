@@ -40,7 +40,8 @@ def test_each_demo_user_sees_every_section_with_sandbox_data(
     assert set(states.values()) == {"ready"}, states
     rows = page.locator("#holdings tbody tr")
     assert rows.count() >= 1
-    total = sum(money(t) for t in page.locator("#holdings tbody td:nth-child(7)").all_inner_texts())
+    market_values = cells(page.locator("#holdings-table"), "market_value").all_inner_texts()
+    total = sum(money(t) for t in market_values)
     note = page.locator("#holdings .table-note").inner_text()
     assert f"${total:,.2f}" in note
     expect(page.locator("#history-chart")).to_have_attribute("aria-label", re.compile("value"))
@@ -90,11 +91,14 @@ def test_allocation_toggle_switches_between_asset_class_and_industry(desktop: Pa
     expect(page.locator("#allocation")).to_have_attribute("data-view", "asset_class")
 
 
+def cells(table: Locator, key: str) -> Locator:
+    """The body cells of the column whose header sorts by `key` (wherever it sits)."""
+    keys = table.locator("thead th").evaluate_all("(ths) => ths.map((th) => th.dataset.key)")
+    return table.locator(f"tbody tr > :nth-child({keys.index(key) + 1})")
+
+
 def shares_column(table: Locator) -> list[Decimal]:
-    return [
-        Decimal(v.replace(",", ""))
-        for v in table.locator("tbody td:nth-child(6)").all_inner_texts()
-    ]
+    return [Decimal(v.replace(",", "")) for v in cells(table, "qty").all_inner_texts()]
 
 
 def test_holdings_sort_by_every_column_with_mouse_and_keyboard(desktop: PageKit) -> None:
@@ -139,12 +143,13 @@ def test_holdings_show_each_positions_move_today_in_its_own_colour(desktop: Page
     response = page.request.get("/api/portfolio/positions")
     assert response.ok
     positions = {p["symbol"]: p for p in response.json()["positions"]}
-    rows = page.locator("#holdings-table tbody tr")
+    table = page.locator("#holdings-table")
+    rows = table.locator("tbody tr")
     expect(rows).to_have_count(len(positions))
+    moves = cells(table, "today_pl")
     for i in range(rows.count()):
-        row = rows.nth(i)
-        p = positions[row.locator(".ticker").inner_text()]
-        today = row.locator("td:nth-child(5)")
+        p = positions[rows.nth(i).locator(".ticker").inner_text()]
+        today = moves.nth(i)
         amount, share = today.inner_text().split("\n")
         assert money(amount) == Decimal(p["today_pl"])
         assert Decimal(share.rstrip("%").replace("+", "").replace("−", "-")) == Decimal(

@@ -4,16 +4,17 @@ import { fromHtml, h, SectionView, sectionLoader } from '../dom.js';
 import { csvFilename, downloadCsv, toCsv } from '../csv.js';
 import { nextDirection, sortRows } from '../sort.js';
 
+// Most telling first: on a phone the name stays put and the next columns are what fits.
 export const COLUMNS = [
   { key: 'name', label: 'Name', type: 'text', cls: 'col-name' },
-  { key: 'symbol', label: 'Ticker', type: 'text' },
-  { key: 'avg_entry_price', label: 'Avg cost', type: 'number', num: true, show: (r) => money(r.avg_entry_price) },
-  { key: 'current_price', label: 'Price', type: 'number', num: true, show: (r) => money(r.current_price) },
-  { key: 'today_pl', label: 'Today', type: 'number', num: true, trend: (r) => r.today_pl, show: (r) => money(r.today_pl, { sign: true }), sub: (r) => pct(r.today_plpc) },
-  { key: 'qty', label: 'Shares', type: 'number', num: true, show: (r) => quantity(r.qty) },
+  { key: 'symbol', label: 'Ticker', type: 'text', cls: 'col-ticker' },
   { key: 'market_value', label: 'Market value', type: 'number', num: true, show: (r) => money(r.market_value) },
+  { key: 'today_pl', label: 'Today', type: 'number', num: true, trend: (r) => r.today_pl, show: (r) => money(r.today_pl, { sign: true }), sub: (r) => pct(r.today_plpc) },
   { key: 'unrealized_pl', label: 'Return', type: 'number', num: true, trend: (r) => r.unrealized_pl, show: (r) => money(r.unrealized_pl, { sign: true }) },
   { key: 'unrealized_plpc', label: 'Return %', type: 'number', num: true, trend: (r) => r.unrealized_pl, show: (r) => pct(r.unrealized_plpc) },
+  { key: 'current_price', label: 'Price', type: 'number', num: true, show: (r) => money(r.current_price) },
+  { key: 'qty', label: 'Shares', type: 'number', num: true, show: (r) => quantity(r.qty) },
+  { key: 'avg_entry_price', label: 'Avg cost', type: 'number', num: true, show: (r) => money(r.avg_entry_price) },
   { key: 'weight_pct', label: 'Weight', type: 'number', num: true, show: (r) => pct(r.weight_pct, { sign: false, digits: 1 }) },
   { key: 'first_bought_at', label: 'First bought', type: 'date', num: true, show: (r) => calendarDate(r.first_bought_at) },
 ];
@@ -39,8 +40,8 @@ export const CSV_COLUMNS = [
 
 function rowHtml(r) {
   const cells = COLUMNS.map((c) => {
-    if (c.key === 'name') return `<th scope="row" class="col-name"><span class="cell-name">${escapeHtml(r.name)}</span></th>`;
-    if (c.key === 'symbol') return `<td><span class="ticker">${escapeHtml(r.symbol)}</span></td>`;
+    if (c.key === 'name') return `<th scope="row" class="col-name"><span class="cell-name">${escapeHtml(r.name)}</span><span class="name-ticker">${escapeHtml(r.symbol)}</span></th>`;
+    if (c.key === 'symbol') return `<td class="col-ticker"><span class="ticker">${escapeHtml(r.symbol)}</span></td>`;
     const cls = ['num', c.trend ? direction(c.trend(r)) : ''].filter(Boolean).join(' ');
     const sub = c.sub ? `<span class="cell-sub">${escapeHtml(c.sub(r))}</span>` : '';
     return `<td class="${cls}">${escapeHtml(c.show(r))}${sub}</td>`;
@@ -104,12 +105,12 @@ export function mount(root, ctx) {
         'p',
         { class: 'muted small table-note' },
         `${rows.length} ${rows.length === 1 ? 'holding' : 'holdings'} worth ${money(data.total_market_value)}, plus ${money(data.cash)} in cash. `,
-        h('strong', {}, 'Avg cost'),
-        ' is what you paid per share on average; ',
         h('strong', {}, 'Today'),
         ' is how much a holding moved since the last close; ',
         h('strong', {}, 'Return'),
-        ' is how much a holding has gained or lost since you bought it; ',
+        ' is how much it has gained or lost since you bought it; ',
+        h('strong', {}, 'Avg cost'),
+        ' is what you paid per share on average; ',
         h('strong', {}, 'Weight'),
         ' is its share of everything you hold.',
       ),
