@@ -59,6 +59,7 @@ from portfolio_rt.auth import READ, TokenService
 from portfolio_rt.broker.endpoints import AlpacaEndpoints
 from portfolio_rt.config import Settings, with_overrides
 from portfolio_rt.keys import RUNTIME, SETTINGS, TOKENS, Runtime
+from portfolio_rt.looplag import LoopLagMonitor
 from portfolio_rt.metrics import METRICS, Metrics
 from portfolio_rt.realtime.accounts import AccountFacts, market_day
 from portfolio_rt.realtime.engine import RealtimeEngine
@@ -412,16 +413,6 @@ async def capacity(service: Service, frames: list[bytes]) -> float:
     return messages / (clock() - started)
 
 
-async def loop_lag(out: list[float], every_s: float = 0.01) -> None:
-    """How late a 10 ms timer fires while the engine works: what any other request on the
-    same event loop (a JSON API call, a WebSocket upgrade) would wait on top of its own work."""
-    loop = asyncio.get_running_loop()
-    while True:
-        due = loop.time() + every_s
-        await asyncio.sleep(every_s)
-        out.append((loop.time() - due) * 1000)
-
-
 def floor(frames: list[bytes]) -> float:
     """The same frames only decoded and stored in a dict; ticks per second of CPU time."""
     unpack = msgpack.unpackb
@@ -535,15 +526,16 @@ async def run_service(args: argparse.Namespace) -> dict[str, Any]:
             gc.freeze()
         collections_before = sum(s["collections"] for s in gc.get_stats())
         ticks_before = service.engine.prices.ticks
-        lags: list[float] = []
-        lag = asyncio.create_task(loop_lag(lags))
+        lags: list[float] = []  # how late a 10 ms timer fired: what an API call would wait
+        lag = LoopLagMonitor(lambda late: lags.append(late * 1000), every_s=0.01)
+        lag.start()
         live_started = time.monotonic()
         profiler = cProfile.Profile() if args.profile else None
         if profiler is not None:
             profiler.enable()
         done = await load.stdout.readline()
         live_s = time.monotonic() - live_started
-        lag.cancel()
+        await lag.close()
         if profiler is not None:
             profiler.disable()
             pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)

@@ -35,6 +35,7 @@ from .broker.retry import RetryPolicy
 from .config import ConfigError, Settings
 from .idempotency import RedisBackend
 from .keys import RUNTIME, SETTINGS, THROTTLE, TOKENS, Runtime
+from .looplag import LoopLagMonitor
 from .metrics import METRICS, METRICS_TOKEN, Metrics
 from .metrics import routes as metrics_routes
 from .realtime.engine import RealtimeEngine
@@ -62,6 +63,7 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS] = Metrics()
     app[METRICS].redis_configured.set(1 if settings.redis.url else 0)
     app[METRICS_TOKEN] = settings.secrets.metrics_token
+    app.cleanup_ctx.append(_loop_lag)
     app.cleanup_ctx.append(_redis)
     app.cleanup_ctx.append(_upstream)
     app.cleanup_ctx.append(_gateway)
@@ -95,6 +97,16 @@ def _signing_secret(settings: Settings) -> str:
 def demo_logins_enabled(settings: Settings) -> bool:
     mode = settings.auth.demo_logins
     return mode == "on" or (mode == "auto" and settings.sandbox_mode)
+
+
+async def _loop_lag(app: web.Application) -> AsyncIterator[None]:
+    """Measure the event loop's lag for `/metrics` as long as the service runs."""
+    monitor = LoopLagMonitor(app[METRICS].loop_lagged)
+    monitor.start()
+    try:
+        yield
+    finally:
+        await monitor.close()
 
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:

@@ -281,6 +281,22 @@ class Metrics:
             registry=r,
         )
         self._ws_pushes: dict[str, Counter] = {}
+        self.realtime_flush_duration = Histogram(
+            "realtime_flush_duration_seconds",
+            "Time one flusher step took: revaluing one push phase's moved accounts and "
+            "writing their updates (realtime.push_phases steps per push interval).",
+            namespace=ns,
+            registry=r,
+            buckets=_LATENCY_BUCKETS,
+        )
+        self.event_loop_lag = Histogram(
+            "event_loop_lag_seconds",
+            "How late a 250 ms timer fired: what every request and socket on this instance "
+            "waited, at that moment, behind other work.",
+            namespace=ns,
+            registry=r,
+            buckets=_LATENCY_BUCKETS,
+        )
         self.ws_dropped_clients = Counter(
             "ws_dropped_clients",
             "Browser WebSockets closed by the service because they could not keep up.",
@@ -375,6 +391,12 @@ class Metrics:
         if child is None:  # the label lookup once per type: this runs per message
             child = self._ws_pushes[message_type] = self.ws_pushes.labels(message_type)
         child.inc(count)
+
+    def realtime_flushed(self, duration_s: float) -> None:
+        self.realtime_flush_duration.observe(duration_s)
+
+    def loop_lagged(self, seconds: float) -> None:
+        self.event_loop_lag.observe(seconds)
 
     def ws_client_dropped(self, reason: str = "slow") -> None:
         self.ws_dropped_clients.labels(reason).inc()

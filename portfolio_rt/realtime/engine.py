@@ -98,6 +98,7 @@ class RealtimeEngine:
         self.hub.on_unwatch = self.revaluer.unwatch
         if metrics is not None:
             self.hub.on_written = lambda count: metrics.ws_pushed("update", count)
+            self.revaluer.on_step = metrics.realtime_flushed
         self.collector = (
             SymbolCollector(
                 gateway,

@@ -91,6 +91,8 @@ class Revaluer(BackgroundTask):
         self.pushes = 0
         self.on_cycle: Callable[[float, float, datetime, int], None] | None = None
         """Benchmarks: after each flush, (oldest tick, flush start, as_of, pushes)."""
+        self.on_step: Callable[[float], None] = lambda _seconds: None
+        """Told how long each step with work took (metrics)."""
 
     # -- watching ----------------------------------------------------------------------------
     async def watch(self, account: str) -> Book:
@@ -255,6 +257,8 @@ class Revaluer(BackgroundTask):
                 await asyncio.sleep(0)
             pushed += self._push(accounts[i : i + chunk], as_of)
         self._cycle_done(oldest, started, now, dirty, pushed)
+        if accounts:
+            self.on_step(time.monotonic() - started)
         return pushed
 
     def _cycle_done(

@@ -76,6 +76,8 @@ async def test_metrics_are_prometheus_text_all_named_portfolio_rt(client: TestCl
         "portfolio_rt_ws_clients",
         "portfolio_rt_ws_pushes",
         "portfolio_rt_ws_dropped_clients",
+        "portfolio_rt_realtime_flush_duration_seconds",
+        "portfolio_rt_event_loop_lag_seconds",
         "portfolio_rt_redis_up",
         "portfolio_rt_build_info",
     ):

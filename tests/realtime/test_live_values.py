@@ -44,10 +44,17 @@ async def test_stream_messages_and_pushes_are_counted_in_metrics(live: Live) -> 
     text = await (await live.client.get("/metrics")).text()
     counted: dict[str, float] = {}
     for line in text.splitlines():
-        if line.startswith(("portfolio_rt_stream_messages_total", "portfolio_rt_ws_pushes_total")):
+        if line.startswith(
+            (
+                "portfolio_rt_stream_messages_total",
+                "portfolio_rt_ws_pushes_total",
+                "portfolio_rt_realtime_flush_duration_seconds_count",
+            )
+        ):
             name, value = line.rsplit(" ", 1)
             counted[name] = float(value)
     assert counted['portfolio_rt_stream_messages_total{feed="stocks",type="data"}'] > 0
     assert counted['portfolio_rt_ws_pushes_total{type="snapshot"}'] == 1
     assert counted['portfolio_rt_ws_pushes_total{type="update"}'] >= 1
+    assert counted["portfolio_rt_realtime_flush_duration_seconds_count"] >= 1
     await ws.close()
