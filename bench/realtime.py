@@ -367,7 +367,7 @@ class Service:
             loader=self.load_account,
             metrics=self.metrics,
         )
-        engine.index.replace_all(accounts)
+        await engine.index.replace_all(accounts)
         symbols = symbols_of(self.args.symbols)
         engine.index.note_prices(base_prices(symbols, self.args.seed).items())
         engine.sync_subscriptions()

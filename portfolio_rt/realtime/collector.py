@@ -62,7 +62,7 @@ class SymbolCollector(BackgroundTask):
                 if held:
                     accounts[str(UUID(str(raw_id)))] = held
         self.index.note_prices(prices.items())
-        changed = self.index.replace_all(accounts, keep=self._keep())
+        changed = await self.index.replace_all(accounts, keep=self._keep)
         self.collections += 1
         self.last_ok_at = time.monotonic()
         self.last_error = None

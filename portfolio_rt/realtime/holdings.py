@@ -7,7 +7,8 @@ back to Decimal at the edge (see `revaluer`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
 
 Positions = dict[str, float]
 """symbol → quantity held (shares, coins)."""
@@ -40,28 +41,51 @@ class HoldingsIndex:
     def positions(self, account: str) -> Positions:
         return self.by_account.get(account, {})
 
-    def replace_all(self, accounts: Mapping[str, Positions], keep: Iterable[str] = ()) -> set[str]:
+    async def replace_all(
+        self,
+        accounts: Mapping[str, Positions],
+        keep: Callable[[], Iterable[str]] = tuple,
+        chunk: int = 2_000,
+    ) -> set[str]:
         """Swap in a full collection; returns the accounts whose positions changed.
 
-        Accounts in `keep` (watched ones, refreshed on their own and so fresher than a bulk
-        answer that may date from the last close) keep their current positions; they are
-        still reported when the collection disagrees, so the caller can refresh them.
+        The new symbol → holders map is built `chunk` accounts at a time, giving the event
+        loop back in between (at 100,000 accounts one pass takes a few hundred ms, which
+        would otherwise stall every socket and request once per collection); the swap
+        itself is one step. Accounts in `keep()` at that moment (watched ones, refreshed on
+        their own and so fresher than a bulk answer that may date from the last close) keep
+        their current positions; they are still reported when the collection disagrees, so
+        the caller can refresh them.
         """
-        old = self.by_account
-        changed = {a for a, p in accounts.items() if old.get(a) != p}
-        changed.update(a for a in old if a not in accounts)
-        kept = {a: old[a] for a in keep if a in old}
-        if kept:
-            accounts = {**accounts, **kept}
         holders: dict[str, dict[str, float]] = {}
-        for account, positions in accounts.items():
+        changed: set[str] = set()
+        for n, (account, positions) in enumerate(accounts.items(), 1):
+            if self.by_account.get(account) != positions:
+                changed.add(account)
             for symbol, qty in positions.items():
                 bucket = holders.get(symbol)
                 if bucket is None:
                     holders[symbol] = {account: qty}
                 else:
                     bucket[account] = qty
-        self.by_account = dict(accounts)
+            if n % chunk == 0:
+                await asyncio.sleep(0)
+        old = self.by_account
+        changed.update(a for a in old if a not in accounts)
+        by_account = dict(accounts)
+        for account in keep():
+            current = old.get(account)
+            if current is None:
+                continue
+            for symbol in accounts.get(account, {}):
+                bucket = holders[symbol]
+                del bucket[account]
+                if not bucket:
+                    del holders[symbol]
+            for symbol, qty in current.items():
+                holders.setdefault(symbol, {})[account] = qty
+            by_account[account] = current
+        self.by_account = by_account
         self.holders = holders
         self.version += 1
         return changed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -50,9 +51,9 @@ def test_unpublished_prices_are_batched_for_the_bus() -> None:
     assert prices.take_unpublished() == {}
 
 
-def test_the_index_knows_holders_and_follows_one_accounts_trade() -> None:
+async def test_the_index_knows_holders_and_follows_one_accounts_trade() -> None:
     index = HoldingsIndex()
-    changed = index.replace_all({"a": {"SPY": 1.0, "AAPL": 2.0}, "b": {"SPY": 3.0}})
+    changed = await index.replace_all({"a": {"SPY": 1.0, "AAPL": 2.0}, "b": {"SPY": 3.0}})
     assert changed == {"a", "b"}
     assert index.holders["SPY"] == {"a": 1.0, "b": 3.0}
     assert index.set_account("b", {"MSFT": 1.0})
@@ -61,13 +62,41 @@ def test_the_index_knows_holders_and_follows_one_accounts_trade() -> None:
     assert not index.set_account("b", {"MSFT": 1.0})
 
 
-def test_a_collection_keeps_watched_accounts_fresher_positions() -> None:
+async def test_a_collection_keeps_watched_accounts_fresher_positions() -> None:
     index = HoldingsIndex()
-    index.replace_all({"a": {"SPY": 1.0}})
+    await index.replace_all({"a": {"SPY": 1.0}})
     index.set_account("a", {"SPY": 1.0, "AAPL": 5.0})  # its own refresh saw a fill
-    changed = index.replace_all({"a": {"SPY": 1.0}, "b": {"QQQ": 1.0}}, keep=["a"])
+    changed = await index.replace_all({"a": {"SPY": 1.0}, "b": {"QQQ": 1.0}}, keep=lambda: ["a"])
     assert "a" in changed
     assert index.positions("a") == {"SPY": 1.0, "AAPL": 5.0}
+    assert index.holders["AAPL"] == {"a": 5.0}
+
+
+async def test_a_large_collection_gives_the_loop_back_and_keeps_a_refresh_made_meanwhile() -> None:
+    index = HoldingsIndex()
+    await index.replace_all({"w": {"SPY": 1.0}})
+    collection = {f"acct-{i}": {"SPY": 1.0, f"S{i % 7}": 2.0} for i in range(100)}
+    collection["w"] = {"SPY": 1.0, "TSLA": 3.0}  # the bulk answer, older than the refresh
+    turns = 0
+
+    async def meanwhile() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            if turns == 3:  # the watched account trades while the collection is built
+                index.set_account("w", {"SPY": 1.0, "NVDA": 4.0})
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(meanwhile())
+    await asyncio.sleep(0)
+    changed = await index.replace_all(collection, keep=lambda: ["w"], chunk=10)
+    other.cancel()
+    assert turns >= 5  # the loop ran other work between chunks
+    assert index.positions("w") == {"SPY": 1.0, "NVDA": 4.0}
+    assert "TSLA" not in index.holders
+    assert index.holders["NVDA"] == {"w": 4.0}
+    assert len(index.holders["SPY"]) == 101
+    assert "w" in changed
 
 
 def test_the_update_template_is_the_json_the_api_would_write() -> None:
