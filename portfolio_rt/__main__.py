@@ -18,6 +18,7 @@ from aiohttp import web
 from .app import create_app
 from .auth import READ, TokenService
 from .config import ConfigError, Settings, load_settings, with_overrides
+from .heap import freeze_startup_heap
 from .keys import RUNTIME
 from .logs import configure_logging
 
@@ -126,6 +127,7 @@ async def serve(settings: Settings) -> None:
         await site.start()
         host, port = runner.addresses[0][:2]
         print_banner(app, f"http://{host}:{port}")
+        log.info("service.heap_frozen", objects=freeze_startup_heap())
         stop = asyncio.Event()
         received: list[str] = []
 
