@@ -29,6 +29,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import percentile  # noqa: E402
 from portfolio_rt.config import LogSettings  # noqa: E402
 from portfolio_rt.keys import RUNTIME  # noqa: E402
 from portfolio_rt.logs import configure_logging  # noqa: E402
@@ -126,10 +127,10 @@ async def load(
         "errors": errors,
         "rps": round(total / wall, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         "upstream_calls": upstream_calls(service) - before,
         "c1_p50_ms": round(statistics.median(alone) * 1000, 2),
-        "c1_p99_ms": round(alone[int(len(alone) * 0.99) - 1] * 1000, 2),
+        "c1_p99_ms": round(percentile(alone, 0.99) * 1000, 2),
     }
 
 

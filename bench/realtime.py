@@ -38,7 +38,6 @@ import pstats
 import random
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -64,6 +63,7 @@ from portfolio_rt.metrics import METRICS, Metrics
 from portfolio_rt.realtime.accounts import AccountFacts, market_day
 from portfolio_rt.realtime.engine import RealtimeEngine
 
+from .common import free_port, percentile
 from .wsclient import FrameClient, HandshakeFailed, OnText, connect
 
 SECRET = "bench-signing-secret-" + "x" * 32
@@ -147,12 +147,6 @@ def trade_frames(symbols: list[str], frame_size: int, frames: int, seed: int) ->
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -160,13 +154,6 @@ def rss_mb() -> float:
 def quiet_logs() -> None:
     logging.basicConfig(level=logging.ERROR)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 # ---------------------------------------------------------------------------- the load process

@@ -26,6 +26,8 @@ from typing import Any
 import aiohttp
 import orjson
 
+from bench.common import free_port, percentile
+
 ROOT = Path(__file__).resolve().parents[1]
 USERS = ("maya", "jordan", "sam", "alex", "pat")
 ROUTES = (
@@ -38,12 +40,6 @@ ROUTES = (
     "/api/portfolio/activities?limit=20",
     "/api/funds/transfers",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_mb(pid: int) -> float:
@@ -67,7 +63,7 @@ class Stats:
             "api_calls": self.calls,
             "api_errors": self.errors,
             "p50_ms": round(statistics.median(lat) * 1000, 1) if lat else None,
-            "p99_ms": round(lat[max(0, int(len(lat) * 0.99) - 1)] * 1000, 1) if lat else None,
+            "p99_ms": round(percentile(lat, 0.99) * 1000, 1) if lat else None,
             "ws_messages": self.messages,
             "ws_lost": self.lost,
         }

@@ -220,6 +220,7 @@ class Revaluer(BackgroundTask):
         """
         books = self.books
         positions_value = self.positions_value
+        equity_of = self.equity
         updates: list[tuple[str, bytes]] = []
         for account in accounts:
             book = books.get(account)
@@ -229,7 +230,7 @@ class Revaluer(BackgroundTask):
             if total == book.last_total:
                 continue  # nothing this account holds moved enough to change its sum
             book.last_total = total
-            equity = money(book.cash + Decimal(repr(total)))
+            equity = equity_of(book, total)
             gain = book.basis.gain(equity)
             key = (equity, gain.amount)
             if key == book.pushed:

@@ -13,7 +13,6 @@ import base64
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,8 @@ from typing import IO, Any
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+
+from tests.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -53,12 +54,6 @@ SECTIONS = (
 )
 # Sections whose "empty" depends on the year or on dividends: waited for, not in SECTIONS.
 RETURNS_SECTIONS = ("income", "realized")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_http(url: str, process: subprocess.Popen[str], timeout_s: float = 90) -> None:
