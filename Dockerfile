@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # portfolio_rt image, in three stages:
-#   build  installs the Python package and its dependencies into /opt/venv;
+#   build  installs the locked dependencies (requirements/service.txt) and the package into
+#          /opt/venv;
 #   web    installs the dashboard's browser libraries (npm ci --omit=dev in web/);
 #   final  the same base with only the virtual environment, web/ and config.toml: no compilers,
 #          no pip, node or npm, no package caches; runs as an unprivileged user.
@@ -17,10 +18,18 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
-RUN python3 -m venv /opt/venv
+# Dependencies from the locks (exact versions, hashes checked), in a layer of their own that a
+# code change does not re-run; then the project itself, built with the locked setuptools.
+COPY requirements/build.txt requirements/service.txt ./requirements/
+RUN python3 -m venv /opt/venv \
+ && /opt/venv/bin/pip install ${PIP_CERT:+--cert "$PIP_CERT"} --require-hashes \
+        -r requirements/build.txt \
+ && /opt/venv/bin/pip install ${PIP_CERT:+--cert "$PIP_CERT"} --require-hashes \
+        -r requirements/service.txt
 COPY pyproject.toml setup.cfg README.md ./
 COPY portfolio_rt ./portfolio_rt
-RUN /opt/venv/bin/pip install ${PIP_CERT:+--cert "$PIP_CERT"} . \
+RUN /opt/venv/bin/pip install --no-deps --no-build-isolation . \
+ && /opt/venv/bin/pip check \
  && /opt/venv/bin/pip uninstall --yes --quiet pip setuptools wheel
 
 FROM ${BASE} AS web

@@ -1,24 +1,39 @@
 # Two commands do all set-up: `make run` starts the service (sandbox by default),
-# `make test` runs every check and test. Both install what they need first.
+# `make test` runs every check and test. Both install what they need first, from the locks in
+# requirements/ (exact versions with hashes), so a fresh machine gets what last passed.
+# `make lock` re-resolves after setup.cfg changed; `make upgrade` moves every pin to the newest
+# release the ranges allow (or only PACKAGES="a b"). Both then run `make test`.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+REQ := requirements
+BUILD_STAMP := $(VENV)/.installed-build
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+TOOLS_STAMP := $(VENV)/.installed-tools
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes
 
-.PHONY: run test lint typecheck pytest nodetest sandbox bench clean image
+.PHONY: run test lint typecheck pytest nodetest sandbox bench clean image lock upgrade
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): $(PY) setup.cfg pyproject.toml
-	$(PY) -m pip install --quiet -e .
+# pip, setuptools and wheel at the locked versions: the project itself is then installed
+# without build isolation, so no unpinned build backend is fetched either.
+$(BUILD_STAMP): $(REQ)/build.txt | $(PY)
+	$(PIP_INSTALL) -r $(REQ)/build.txt
 	touch $@
 
-$(TEST_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[test]'
+$(STAMP): $(BUILD_STAMP) $(REQ)/service.txt setup.cfg pyproject.toml
+	$(PIP_INSTALL) -r $(REQ)/service.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
+	touch $@
+
+$(TEST_STAMP): $(STAMP) $(REQ)/test.txt $(REQ)/tools.txt
+	$(PIP_INSTALL) -r $(REQ)/test.txt -r $(REQ)/tools.txt
+	$(PY) -m pip check
 	touch $@
 
 # The dashboard's browser libraries (web/package.json; served from web/node_modules).
@@ -48,8 +63,8 @@ sandbox: $(STAMP)
 	$(PY) -m portfolio_rt.sandbox $(ARGS)
 
 lint: $(TEST_STAMP)
-	$(VENV)/bin/ruff check portfolio_rt tests bench
-	$(VENV)/bin/ruff format --check portfolio_rt tests bench
+	$(VENV)/bin/ruff check portfolio_rt tests bench scripts
+	$(VENV)/bin/ruff format --check portfolio_rt tests bench scripts
 
 typecheck: $(TEST_STAMP)
 	$(VENV)/bin/mypy
@@ -73,6 +88,34 @@ image:
 
 bench: $(STAMP)
 	$(PY) bench/sandbox_stream.py
+
+# Re-resolve the locks: `lock` keeps every pin the ranges still allow (after an edit of
+# setup.cfg), `upgrade` moves them to the newest releases. Each prints what moved and runs
+# every check; commit the result on its own, naming what moved.
+UV := $(VENV)/bin/uv
+UV_COMPILE := $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock"
+$(TOOLS_STAMP): $(BUILD_STAMP) $(REQ)/tools.txt
+	$(PIP_INSTALL) -r $(REQ)/tools.txt
+	touch $@
+
+lock: $(TOOLS_STAMP)
+	$(MAKE) --no-print-directory relock UV_ARGS="$(UV_ARGS)"
+	$(MAKE) --no-print-directory test
+
+upgrade: $(TOOLS_STAMP)
+	$(MAKE) --no-print-directory relock \
+		UV_ARGS="$(if $(PACKAGES),$(foreach p,$(PACKAGES),--upgrade-package $(p)),--upgrade)"
+	$(MAKE) --no-print-directory test
+
+.PHONY: relock
+relock:
+	before=$$(mktemp -d) && cp $(REQ)/*.txt "$$before"/ \
+	&& $(UV_COMPILE) $(UV_ARGS) $(REQ)/build.in -o $(REQ)/build.txt \
+	&& $(UV_COMPILE) $(UV_ARGS) $(REQ)/tools.in -o $(REQ)/tools.txt \
+	&& $(UV_COMPILE) $(UV_ARGS) setup.cfg -o $(REQ)/service.txt \
+	&& $(UV_COMPILE) $(UV_ARGS) setup.cfg --extra test -c $(REQ)/service.txt -o $(REQ)/test.txt \
+	&& $(PY) scripts/lock_changes.py "$$before" $(REQ); status=$$?; rm -rf "$$before"; exit $$status
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -61,4 +61,4 @@ class ChannelFollower(BackgroundTask):
             finally:
                 with contextlib.suppress(Exception):
                     async with asyncio.timeout(1.0):
-                        await pubsub.aclose()  # type: ignore[no-untyped-call]
+                        await pubsub.aclose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -10,6 +12,25 @@ from portfolio_rt.sandbox.app import RunningSandbox, serve_sandbox
 from portfolio_rt.sandbox.settings import SandboxConfig
 from portfolio_rt.sandbox.world import Sandbox
 from tests.redis_server import redis_server
+
+TOOLS = {"chromium": "/usr/bin/chromium", "redis-server": "redis-server", "node": "node"}
+
+
+def pytest_report_header() -> list[str]:
+    """The Debian programs this run uses, beside the locked Python packages (README)."""
+    versions = []
+    for name, program in TOOLS.items():
+        path = shutil.which(program)
+        if path is None:
+            versions.append(f"{name} missing")
+            continue
+        done = subprocess.run(  # noqa: S603 - a fixed program's --version
+            [path, "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+        first = (done.stdout.strip().splitlines() or ["?"])[0]
+        versions.append(first if name.split("-")[0] in first.lower() else f"{name} {first}")
+    return ["programs: " + "; ".join(versions)]
+
 
 SANDBOX_KEY = "test-key"
 SANDBOX_SECRET = "test-secret"

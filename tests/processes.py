@@ -25,6 +25,7 @@ class Process:
     env: dict[str, str]
     port: int
     log: Path
+    cwd: Path = ROOT
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -34,7 +35,7 @@ class Process:
     def start(self, ready_path: str, auth: tuple[str, str] | None = None) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                self.args, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+                self.args, env=self.env, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -342,7 +342,7 @@ class BrokerGateway:
 
 def _account(data: Any) -> Account:
     # alpaca-py's Account has a hand-written, untyped __init__ that reads the keys itself.
-    return Account(**data)  # type: ignore[no-untyped-call]
+    return Account(**data)  # type: ignore[no-untyped-call, unused-ignore]
 
 
 def _parse_activities(data: Any) -> list[Activity]:

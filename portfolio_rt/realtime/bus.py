@@ -158,7 +158,7 @@ class PricePublisher(BackgroundTask):
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.publish(self._keys.channel, payload)
                 if batch:
-                    pipe.hset(self._keys.prices, mapping=batch)  # type: ignore[arg-type]
+                    pipe.hset(self._keys.prices, mapping=batch)  # type: ignore[arg-type, unused-ignore]
                 await pipe.execute()
         except OFFLINE as exc:
             log.warning("redis.publish_failed", symbols=len(batch), error=type(exc).__name__)

@@ -161,7 +161,7 @@ class Encoder:
     def element(self, message: Wire, fmt: WireFormat) -> bytes:
         """One array element, encoded once and reused in every frame that carries it."""
         if fmt == "msgpack":
-            return self._packer.pack(message)  # type: ignore[no-any-return]
+            return self._packer.pack(message)  # type: ignore[no-any-return, unused-ignore]
         return orjson.dumps(message, default=self._json_time, option=_PASSTHROUGH)
 
     def _json_time(self, value: object) -> object:
@@ -181,7 +181,7 @@ _PASSTHROUGH: Final = orjson.OPT_PASSTHROUGH_DATETIME
 def encode_element(message: Wire, fmt: WireFormat) -> bytes:
     """One array element (a fresh packer each call; use `Encoder` on hot paths)."""
     if fmt == "msgpack":
-        return msgpack.packb(message, datetime=True)  # type: ignore[no-any-return]
+        return msgpack.packb(message, datetime=True)  # type: ignore[no-any-return, unused-ignore]
     return orjson.dumps(message, default=_json_default, option=_PASSTHROUGH)
 
 

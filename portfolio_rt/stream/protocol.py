@@ -43,7 +43,7 @@ def decode(data: bytes | str) -> list[dict[str, Any]]:
 
 def encode(action: dict[str, Any], encoding: Encoding) -> bytes:
     if encoding == "msgpack":
-        return msgpack.packb(action)  # type: ignore[no-any-return]
+        return msgpack.packb(action)  # type: ignore[no-any-return, unused-ignore]
     return orjson.dumps(action)
 
 

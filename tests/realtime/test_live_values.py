@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from uuid import UUID
 
 from .conftest import Live, next_message, settle, wait_for
 
@@ -17,21 +18,24 @@ async def test_snapshot_then_updates_equal_cash_plus_qty_times_latest_price(live
     assert snapshot["status"] in ("live", "reconnecting")
     await settle(live, maya, 4)
     live.publish({"VTI": "300.00", "QQQ": "500.00", "BND": "70.00", "VXUS": "60.00"})
-    expected = live.expected_equity(maya)
-    update = await wait_for(ws, lambda m: m["type"] == "update" and m["equity"] == str(expected))
+    before = live.expected_equity(maya)
+    update = await wait_for(ws, lambda m: m["type"] == "update" and m["equity"] == str(before))
     assert update["seq"] > snapshot["seq"]
     assert set(update) == {"type", "equity", "today_return", "as_of", "seq"}
     assert update["as_of"].endswith("Z")
     live.publish({"VTI": "310.00"})
-    expected = live.expected_equity(maya)
-    moved = await wait_for(ws, lambda m: m["type"] == "update" and m["equity"] == str(expected))
-    assert Decimal(moved["equity"]) - Decimal(update["equity"]) == money_delta(maya, live)
+    after = live.expected_equity(maya)
+    moved = await wait_for(ws, lambda m: m["type"] == "update" and m["equity"] == str(after))
+    # Each equity is rounded to the cent on its own, so their difference is the expected
+    # equities' difference, and within a cent (not always exactly) of the unrounded qty × $10.
+    delta = Decimal(moved["equity"]) - Decimal(update["equity"])
+    assert delta == after - before
+    assert abs(delta - vti_qty(maya, live) * Decimal(10)) <= Decimal("0.01")
     await ws.close()
 
 
-def money_delta(account, live: Live) -> Decimal:  # type: ignore[no-untyped-def]
-    qty = next(p.qty for p in live.sandbox.ledger.positions(account) if p.symbol == "VTI")
-    return (qty * Decimal(10)).quantize(Decimal("0.01"))
+def vti_qty(account: UUID, live: Live) -> Decimal:
+    return next(p.qty for p in live.sandbox.ledger.positions(account) if p.symbol == "VTI")
 
 
 async def test_stream_messages_and_pushes_are_counted_in_metrics(live: Live) -> None:
