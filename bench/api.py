@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import percentile  # noqa: E402
 from portfolio_rt.config import LogSettings  # noqa: E402
-from portfolio_rt.keys import RUNTIME  # noqa: E402
-from portfolio_rt.logs import configure_logging  # noqa: E402
+from portfolio_rt.ops.logs import configure_logging  # noqa: E402
+from portfolio_rt.state import RUNTIME  # noqa: E402
 from tests.api.live_service import LiveService, live_service  # noqa: E402
 
 ROUTES = (

@@ -54,14 +54,14 @@ import structlog
 from aiohttp import ClientSession, web
 
 from portfolio_rt.api import live
-from portfolio_rt.auth import READ, TokenService
+from portfolio_rt.auth.tokens import READ, TokenService
 from portfolio_rt.broker.endpoints import AlpacaEndpoints
 from portfolio_rt.config import Settings, with_overrides
-from portfolio_rt.keys import RUNTIME, SETTINGS, TOKENS, Runtime
-from portfolio_rt.looplag import LoopLagMonitor
-from portfolio_rt.metrics import METRICS, Metrics
-from portfolio_rt.realtime.accounts import AccountFacts, market_day
-from portfolio_rt.realtime.engine import RealtimeEngine
+from portfolio_rt.live.accounts import AccountFacts, market_day
+from portfolio_rt.live.engine import RealtimeEngine
+from portfolio_rt.ops.loop_lag import LoopLagMonitor
+from portfolio_rt.ops.metrics import METRICS, Metrics
+from portfolio_rt.state import RUNTIME, SETTINGS, TOKENS, Runtime
 
 from .common import free_port, percentile
 from .wsclient import FrameClient, HandshakeFailed, OnText, connect

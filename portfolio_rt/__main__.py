@@ -16,11 +16,11 @@ import structlog
 from aiohttp import web
 
 from .app import create_app
-from .auth import READ, TokenService
+from .auth.tokens import READ, TokenService
 from .config import ConfigError, Settings, load_settings, with_overrides
-from .heap import freeze_startup_heap
-from .keys import RUNTIME
-from .logs import configure_logging
+from .ops.heap import freeze_startup_heap
+from .ops.logs import configure_logging
+from .state import RUNTIME
 
 log = structlog.get_logger("portfolio_rt")
 

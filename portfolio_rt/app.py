@@ -25,23 +25,23 @@ from .api import (
 from .api import web as dashboard
 from .api.funds import IDEMPOTENCY
 from .api.middleware import request_context
-from .auth import LoginThrottle, TokenService, UserDirectory
-from .broker.cache import ReadCache
+from .auth.revocations import SharedRevocations
+from .auth.tokens import LoginThrottle, TokenService, UserDirectory
 from .broker.circuit import CircuitBreaker, CircuitState
 from .broker.endpoints import alpaca_endpoints
 from .broker.gateway import BrokerGateway
 from .broker.http import AlpacaHttp
+from .broker.read_cache import ReadCache
 from .broker.retry import RetryPolicy
 from .config import ConfigError, Settings
-from .idempotency import RedisBackend
-from .keys import RUNTIME, SETTINGS, THROTTLE, TOKENS, Runtime
-from .looplag import LoopLagMonitor
-from .metrics import METRICS, METRICS_TOKEN, Metrics
-from .metrics import routes as metrics_routes
-from .realtime.engine import RealtimeEngine
-from .revocations import SharedRevocations
+from .funds.idempotency import RedisBackend
+from .live.engine import RealtimeEngine
+from .ops.loop_lag import LoopLagMonitor
+from .ops.metrics import METRICS, METRICS_TOKEN, Metrics
+from .ops.metrics import routes as metrics_routes
 from .sandbox.app import run_sandbox
 from .sandbox.settings import SandboxConfig
+from .state import RUNTIME, SETTINGS, THROTTLE, TOKENS, Runtime
 
 log = structlog.get_logger("portfolio_rt.app")
 

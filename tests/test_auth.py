@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from portfolio_rt.auth import (
+from portfolio_rt.auth.tokens import (
     READ,
     WRITE,
     LoginThrottle,
@@ -22,7 +22,7 @@ from portfolio_rt.auth import (
     hash_password,
 )
 from portfolio_rt.config import AuthSettings, ConfigError
-from portfolio_rt.errors import Forbidden, Unauthorized
+from portfolio_rt.core.errors import Forbidden, Unauthorized
 
 SECRET = "s" * 48
 ACCOUNT = UUID("2a87c088-ffb6-472b-a4a3-cd9305c8605c")

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from portfolio_rt.errors import BadRequest, Conflict, Unprocessable
-from portfolio_rt.idempotency import (
+from portfolio_rt.core.errors import BadRequest, Conflict, Unprocessable
+from portfolio_rt.funds.idempotency import (
     IdempotencyStore,
     MemoryBackend,
     RedisBackend,

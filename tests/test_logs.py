@@ -8,7 +8,7 @@ import orjson
 import structlog
 
 from portfolio_rt.config import LogSettings
-from portfolio_rt.logs import REDACTED, configure_logging
+from portfolio_rt.ops.logs import REDACTED, configure_logging
 
 
 def test_json_lines_redact_secrets() -> None:

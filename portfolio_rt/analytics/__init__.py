@@ -6,10 +6,9 @@ result is still good. The method is described in docs/analytics.md.
 
 from __future__ import annotations
 
-from portfolio_rt.analytics.cache import AnalyticsCache, holdings_fingerprint
+from portfolio_rt.analytics.analysis import analyse, analyse_with_model
 from portfolio_rt.analytics.classification import Classification, Classifier
 from portfolio_rt.analytics.covariance import RiskModel
-from portfolio_rt.analytics.engine import analyse, analyse_with_model
 from portfolio_rt.analytics.history import PriceHistory
 from portfolio_rt.analytics.models import (
     METHODOLOGY_VERSION,
@@ -20,6 +19,7 @@ from portfolio_rt.analytics.models import (
     PortfolioAnalytics,
     Score,
 )
+from portfolio_rt.analytics.result_cache import AnalyticsCache, holdings_fingerprint
 
 __all__ = [
     "METHODOLOGY_VERSION",

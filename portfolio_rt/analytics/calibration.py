@@ -14,9 +14,9 @@ from decimal import Decimal
 
 import numpy as np
 
+from portfolio_rt.analytics.analysis import analyse_with_model
 from portfolio_rt.analytics.classification import Classifier
 from portfolio_rt.analytics.covariance import RiskModel
-from portfolio_rt.analytics.engine import analyse_with_model
 from portfolio_rt.analytics.models import Holding, PortfolioAnalytics
 from portfolio_rt.analytics.risk import CALIBRATION, EVENT_VOL, RiskInputs, concentration_excess
 

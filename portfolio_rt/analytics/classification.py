@@ -23,7 +23,7 @@ from portfolio_rt.analytics.models import (
     OTHER,
     US_STOCKS,
 )
-from portfolio_rt.gics import GICS_SECTORS
+from portfolio_rt.core.gics import GICS_SECTORS
 
 Weights = tuple[tuple[str, float], ...]
 

@@ -35,7 +35,7 @@ from portfolio_rt.analytics.models import (
     Score,
 )
 from portfolio_rt.analytics.text import pct
-from portfolio_rt.gics import GICS_SECTORS
+from portfolio_rt.core.gics import GICS_SECTORS
 
 W_HOLDINGS, W_SECTORS, W_CLASSES, W_CORRELATION = 0.35, 0.20, 0.25, 0.20
 SECTORS_FULL = 8.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from portfolio_rt.gics import GICS_SECTORS
+from portfolio_rt.core.gics import GICS_SECTORS
 
 METHODOLOGY_VERSION = "2026.11-1"
 

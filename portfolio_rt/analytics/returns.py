@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from portfolio_rt.valuation import CENT, ZERO
-from portfolio_rt.valuation import Fill as Fill  # fills are the valuation module's
+from portfolio_rt.core.money import CENT, ZERO
+from portfolio_rt.core.money import Fill as Fill  # fills are the valuation module's
 
 DAYS_PER_YEAR = 365.25
 

@@ -11,11 +11,11 @@ from alpaca.broker.models import Order
 from alpaca.trading.models import NonTradeActivity, TradeActivity
 
 from ..broker.gateway import ActivitiesQuery, OrdersQuery, decimal_of
-from ..errors import BadRequest
-from ..keys import RUNTIME
+from ..core.errors import BadRequest
+from ..state import RUNTIME
 from .cursors import decode_cursor, encode_cursor
 from .identity import identify
-from .views import VIEWS, stamp_of
+from .view_cache import VIEWS, stamp_of
 
 routes = web.RouteTableDef()
 

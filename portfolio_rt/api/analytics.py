@@ -27,8 +27,8 @@ from ..analytics import (
 from ..analytics.classification import Classifier
 from ..broker.bars import is_crypto_symbol
 from ..broker.gateway import decimal_of
-from ..keys import RUNTIME
-from ..periods import NEW_YORK
+from ..core.periods import NEW_YORK
+from ..state import RUNTIME
 from .identity import identify
 from .portfolio import CLASSIFIER
 from .responses import json_response

@@ -7,8 +7,8 @@ import re
 from aiohttp import web
 
 from ..analytics.classification import load_sp500_rows
-from ..errors import BadRequest
-from ..keys import RUNTIME
+from ..core.errors import BadRequest
+from ..state import RUNTIME
 from .identity import identify
 from .portfolio import CLASSIFIER, sector_label
 from .responses import json_response

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from ..errors import BadRequest
+from ..core.errors import BadRequest
 
 
 def encode_cursor(state: dict[str, Any]) -> str:

@@ -14,12 +14,12 @@ import structlog
 from aiohttp import web
 from alpaca.broker.models import ACHRelationship, Transfer
 
-from ..auth import WRITE
-from ..banking import aba_checksum_ok, account_number_ok, mask
+from ..auth.tokens import WRITE
 from ..broker.gateway import decimal_of
-from ..errors import BadRequest, BrokerTimeout, BrokerUnavailable, Conflict, ServiceError
-from ..idempotency import IdempotencyStore, MemoryBackend, fingerprint, validate_key
-from ..keys import RUNTIME, SETTINGS
+from ..core.banking import aba_checksum_ok, account_number_ok, mask
+from ..core.errors import BadRequest, BrokerTimeout, BrokerUnavailable, Conflict, ServiceError
+from ..funds.idempotency import IdempotencyStore, MemoryBackend, fingerprint, validate_key
+from ..state import RUNTIME, SETTINGS
 from .identity import identify
 from .request_body import json_object
 from .responses import json_response

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import __version__
-from ..errors import ServiceError
-from ..keys import RUNTIME, SETTINGS
+from ..core.errors import ServiceError
+from ..state import RUNTIME, SETTINGS
 from .responses import json_response
 
 routes = web.RouteTableDef()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..auth import Identity
-from ..errors import Forbidden, Unauthorized
-from ..keys import SETTINGS, TOKENS
+from ..auth.tokens import Identity
+from ..core.errors import Forbidden, Unauthorized
+from ..state import SETTINGS, TOKENS
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 IDENTITY = "identity"

@@ -19,13 +19,13 @@ import orjson
 import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from ..auth import Identity
-from ..errors import BrokerUnavailable, Forbidden, NotFound, ServiceError, Unauthorized
-from ..keys import RUNTIME, SETTINGS, TOKENS
-from ..metrics import METRICS
-from ..realtime import messages
-from ..realtime.connection import LiveConnection
-from ..realtime.frames import text_frame
+from ..auth.tokens import Identity
+from ..core.errors import BrokerUnavailable, Forbidden, NotFound, ServiceError, Unauthorized
+from ..live import messages
+from ..live.connection import LiveConnection
+from ..live.frames import text_frame
+from ..ops.metrics import METRICS
+from ..state import RUNTIME, SETTINGS, TOKENS
 from .identity import IDENTITY, bearer_token, origin_allowed
 
 log = structlog.get_logger("portfolio_rt.live")

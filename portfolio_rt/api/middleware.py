@@ -10,8 +10,8 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from ..errors import ServiceError
-from ..metrics import METRICS, route_template
+from ..core.errors import ServiceError
+from ..ops.metrics import METRICS, route_template
 from .responses import json_response
 
 log = structlog.get_logger("portfolio_rt.http")

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from .. import __version__
-from ..periods import PERIODS
+from ..core.periods import PERIODS
 from .activity import ACTIVITY_TYPES, ORDER_STATUSES, SIDES
 from .identity import identify
 from .responses import json_response

@@ -25,11 +25,9 @@ from ..analytics.returns import (
     xirr,
 )
 from ..broker.bars import intraday_closes
-from ..broker.cache import Fetched
 from ..broker.gateway import BrokerGateway, decimal_of
-from ..keys import RUNTIME, SETTINGS
-from ..periods import NEW_YORK, PERIODS_PER_YEAR, history_query, parse_period
-from ..valuation import (
+from ..broker.read_cache import Fetched
+from ..core.money import (
     ZERO,
     CashFlow,
     Fill,
@@ -41,8 +39,10 @@ from ..valuation import (
     today_return,
     weights_pct,
 )
+from ..core.periods import NEW_YORK, PERIODS_PER_YEAR, history_query, parse_period
+from ..state import RUNTIME, SETTINGS
 from .identity import identify
-from .views import VIEWS, ViewCache, stamp_of
+from .view_cache import VIEWS, ViewCache, stamp_of
 
 routes = web.RouteTableDef()
 

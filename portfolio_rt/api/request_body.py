@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from ..errors import BadRequest, UnsupportedMediaType
+from ..core.errors import BadRequest, UnsupportedMediaType
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..jsonio import dumps
+from ..core.jsonio import dumps
 
 __all__ = ["dumps", "json_response"]
 

@@ -12,10 +12,10 @@ from alpaca.trading.models import NonTradeActivity, TradeActivity
 
 from ..analytics.returns import Dividend, Fill, income, realized_fifo
 from ..broker.gateway import decimal_of
-from ..errors import BadRequest
-from ..keys import RUNTIME
-from ..periods import NEW_YORK
-from ..valuation import ZERO, money
+from ..core.errors import BadRequest
+from ..core.money import ZERO, money
+from ..core.periods import NEW_YORK
+from ..state import RUNTIME
 from .activity import ACTIVITY_TYPES
 from .identity import identify
 from .responses import json_response

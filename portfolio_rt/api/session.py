@@ -6,9 +6,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ..auth import ALL_SCOPES
-from ..errors import BadRequest, Forbidden, RateLimited, Unauthorized
-from ..keys import RUNTIME, SETTINGS, THROTTLE, TOKENS
+from ..auth.tokens import ALL_SCOPES
+from ..core.errors import BadRequest, Forbidden, RateLimited, Unauthorized
+from ..state import RUNTIME, SETTINGS, THROTTLE, TOKENS
 from .identity import origin_allowed, public_scheme
 from .request_body import json_object
 from .responses import json_response

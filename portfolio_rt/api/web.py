@@ -30,8 +30,8 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from ..errors import ServiceError
-from ..keys import RUNTIME, SETTINGS
+from ..core.errors import ServiceError
+from ..state import RUNTIME, SETTINGS
 from .identity import identify
 from .responses import json_response
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ..errors import BrokerBadResponse
+from ..core.errors import BrokerBadResponse
 from .http import AlpacaHttp
 
 Series = list[tuple[date, float]]

@@ -27,10 +27,10 @@ from alpaca.trading.models import (
 from pydantic import TypeAdapter, ValidationError
 
 from ..config import BrokerSettings
-from ..errors import BrokerBadResponse
+from ..core.errors import BrokerBadResponse
 from .bars import DailyCloses
-from .cache import Fetched, ReadCache
 from .http import AlpacaHttp, Params
+from .read_cache import Fetched, ReadCache
 
 log = structlog.get_logger("portfolio_rt.broker")
 

@@ -13,7 +13,7 @@ import aiohttp
 import orjson
 import structlog
 
-from ..errors import (
+from ..core.errors import (
     BadRequest,
     BrokerError,
     BrokerTimeout,
@@ -25,7 +25,7 @@ from ..errors import (
     ServiceError,
     Unprocessable,
 )
-from ..metrics import Metrics, UpstreamOutcome
+from ..ops.metrics import Metrics, UpstreamOutcome
 from .circuit import CircuitBreaker
 from .endpoints import AlpacaEndpoints
 from .retry import RETRYABLE_STATUSES, RetryPolicy, server_wait_s

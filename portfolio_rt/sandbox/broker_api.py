@@ -18,7 +18,7 @@ import orjson
 import structlog
 from aiohttp import web
 
-from ..banking import aba_checksum_ok
+from ..core.banking import aba_checksum_ok
 from . import serialize as ser
 from .keys import SANDBOX
 from .order_rules import OPEN_ORDER_STATUSES

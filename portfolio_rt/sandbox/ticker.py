@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 
 import structlog
 
-from ..tasks import BackgroundTask
+from ..core.tasks import BackgroundTask
 from .market import Quote, Trade
 
 if TYPE_CHECKING:

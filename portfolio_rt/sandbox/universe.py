@@ -13,7 +13,7 @@ from importlib import resources
 from types import MappingProxyType
 from uuid import UUID, uuid5
 
-from ..gics import GICS_SECTORS
+from ..core.gics import GICS_SECTORS
 
 SANDBOX_NAMESPACE = UUID("6f1c7f0e-5b7a-4c4e-9d47-2f3b8a5e9c01")
 

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
-from ..tasks import BackgroundTask
+from ..core.tasks import BackgroundTask
 
 log = structlog.get_logger("portfolio_rt.stream")
 

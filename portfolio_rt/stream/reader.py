@@ -25,7 +25,7 @@ import structlog
 from aiohttp import ClientError, ClientSession, ClientWebSocketResponse, WSMsgType
 
 from ..config import StreamSettings
-from ..tasks import BackgroundTask
+from ..core.tasks import BackgroundTask
 from . import protocol
 from .market_hours import MarketHours
 from .protocol import Encoding, StreamError

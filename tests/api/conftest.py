@@ -10,10 +10,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from portfolio_rt.app import create_app
-from portfolio_rt.auth import ALL_SCOPES, READ
+from portfolio_rt.auth.tokens import ALL_SCOPES, READ
 from portfolio_rt.config import Settings, load_settings
-from portfolio_rt.keys import TOKENS
 from portfolio_rt.sandbox.app import RunningSandbox
+from portfolio_rt.state import TOKENS
 from tests.conftest import SANDBOX_KEY, SANDBOX_SECRET
 
 SIGNING_SECRET = "test-signing-secret-" + "x" * 32

@@ -14,10 +14,10 @@ from uuid import UUID
 from aiohttp import web
 
 from portfolio_rt.app import create_app
-from portfolio_rt.auth import ALL_SCOPES
-from portfolio_rt.keys import TOKENS
+from portfolio_rt.auth.tokens import ALL_SCOPES
 from portfolio_rt.sandbox.app import serve_sandbox
 from portfolio_rt.sandbox.world import Sandbox
+from portfolio_rt.state import TOKENS
 from tests.conftest import sandbox_config
 
 from .conftest import service_settings

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from aiohttp.test_utils import TestClient
 
-from portfolio_rt.keys import RUNTIME
 from portfolio_rt.sandbox.personas import PERSONAS
 from portfolio_rt.sandbox.world import Sandbox
+from portfolio_rt.state import RUNTIME
 
 Auth = Callable[..., dict[str, str]]
 

@@ -10,8 +10,8 @@ from aiohttp.test_utils import TestClient
 
 from portfolio_rt.app import create_app
 from portfolio_rt.config import with_overrides
-from portfolio_rt.keys import RUNTIME
 from portfolio_rt.sandbox.world import Sandbox
+from portfolio_rt.state import RUNTIME
 
 from .conftest import service_settings
 

@@ -11,8 +11,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from portfolio_rt.api.funds import IDEMPOTENCY
-from portfolio_rt.keys import RUNTIME
 from portfolio_rt.sandbox.world import Sandbox
+from portfolio_rt.state import RUNTIME
 
 Auth = Callable[..., dict[str, str]]
 BANK = {

@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from portfolio_rt.app import create_app
-from portfolio_rt.periods import NEW_YORK
+from portfolio_rt.core.periods import NEW_YORK
 from portfolio_rt.sandbox.world import Sandbox
 
 from .conftest import service_settings

@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from portfolio_rt.app import create_app
 from portfolio_rt.config import load_settings
-from portfolio_rt.keys import RUNTIME
+from portfolio_rt.state import RUNTIME
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from portfolio_rt.app import create_app
-from portfolio_rt.auth import ALL_SCOPES
-from portfolio_rt.keys import TOKENS
+from portfolio_rt.auth.tokens import ALL_SCOPES
 from portfolio_rt.sandbox.app import RunningSandbox
 from portfolio_rt.sandbox.world import Sandbox
+from portfolio_rt.state import TOKENS
 from tests.redis_server import RedisServer, redis_server
 
 from .conftest import service_settings

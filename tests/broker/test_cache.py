@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from portfolio_rt.broker.cache import ReadCache
-from portfolio_rt.errors import BrokerUnavailable, NotFound
+from portfolio_rt.broker.read_cache import ReadCache
+from portfolio_rt.core.errors import BrokerUnavailable, NotFound
 
 
 class FakeClock:

@@ -9,11 +9,11 @@ from uuid import UUID
 import pytest
 from aioresponses import aioresponses
 
-from portfolio_rt.broker.cache import ReadCache
 from portfolio_rt.broker.gateway import BrokerGateway, HistoryQuery, decimal_of
 from portfolio_rt.broker.http import AlpacaHttp
+from portfolio_rt.broker.read_cache import ReadCache
 from portfolio_rt.config import BrokerSettings
-from portfolio_rt.errors import BrokerBadResponse, BrokerUnavailable
+from portfolio_rt.core.errors import BrokerBadResponse, BrokerUnavailable
 
 from .conftest import BROKER
 

@@ -6,7 +6,7 @@ import pytest
 from aioresponses import CallbackResult, aioresponses
 
 from portfolio_rt.broker.http import AlpacaHttp
-from portfolio_rt.errors import (
+from portfolio_rt.core.errors import (
     BrokerError,
     BrokerTimeout,
     BrokerUnavailable,

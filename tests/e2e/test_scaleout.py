@@ -23,7 +23,7 @@ from uuid import UUID
 import pytest
 from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType
 
-from portfolio_rt.auth import READ, TokenService
+from portfolio_rt.auth.tokens import READ, TokenService
 from portfolio_rt.config import AuthSettings
 from tests.redis_server import RedisServer, free_port, redis_server
 

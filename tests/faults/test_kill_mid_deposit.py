@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from portfolio_rt.auth import ALL_SCOPES, TokenService
+from portfolio_rt.auth.tokens import ALL_SCOPES, TokenService
 from portfolio_rt.config import AuthSettings
 from portfolio_rt.sandbox.personas import persona_account_id
 from tests.processes import Process, sandbox_process, service_process

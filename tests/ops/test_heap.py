@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from portfolio_rt.heap import freeze_startup_heap
+from portfolio_rt.ops.heap import freeze_startup_heap
 
 
 def test_freezing_moves_the_live_heap_out_of_the_collected_generations() -> None:

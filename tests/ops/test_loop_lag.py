@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from portfolio_rt.looplag import LoopLagMonitor
+from portfolio_rt.ops.loop_lag import LoopLagMonitor
 
 
 async def test_a_blocked_loop_shows_as_lag_and_an_idle_one_does_not() -> None:

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from portfolio_rt.app import create_app
 from portfolio_rt.config import Settings, load_settings, with_overrides
-from portfolio_rt.metrics import METRICS, STREAM_STATES, Metrics
+from portfolio_rt.ops.metrics import METRICS, STREAM_STATES, Metrics
 from portfolio_rt.sandbox.world import Sandbox
 from tests.api.conftest import service_settings
 

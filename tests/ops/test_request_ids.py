@@ -13,7 +13,7 @@ import structlog
 from aiohttp.test_utils import TestClient
 
 from portfolio_rt.config import LogSettings
-from portfolio_rt.logs import configure_logging
+from portfolio_rt.ops.logs import configure_logging
 from portfolio_rt.sandbox.world import Sandbox
 
 Auth = Callable[..., dict[str, str]]

@@ -21,13 +21,13 @@ from aiohttp import ClientWebSocketResponse, WSMsgType
 from aiohttp.test_utils import TestClient
 
 from portfolio_rt.app import create_app
-from portfolio_rt.auth import ALL_SCOPES
-from portfolio_rt.keys import RUNTIME, TOKENS
-from portfolio_rt.realtime.engine import RealtimeEngine
+from portfolio_rt.auth.tokens import ALL_SCOPES
+from portfolio_rt.core.money import money
+from portfolio_rt.live.engine import RealtimeEngine
 from portfolio_rt.sandbox.app import RunningSandbox, serve_sandbox
 from portfolio_rt.sandbox.market import Trade
 from portfolio_rt.sandbox.world import Sandbox
-from portfolio_rt.valuation import money
+from portfolio_rt.state import RUNTIME, TOKENS
 from tests.api.conftest import service_settings
 from tests.conftest import sandbox_config
 

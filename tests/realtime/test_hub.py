@@ -7,10 +7,10 @@ import asyncio
 import pytest
 from aiohttp import WSMsgType
 
-from portfolio_rt.metrics import METRICS
-from portfolio_rt.realtime import messages
-from portfolio_rt.realtime.connection import LiveConnection
-from portfolio_rt.realtime.frames import text_frame
+from portfolio_rt.live import messages
+from portfolio_rt.live.connection import LiveConnection
+from portfolio_rt.live.frames import text_frame
+from portfolio_rt.ops.metrics import METRICS
 
 from .conftest import Live, next_message, settle, until, wait_for
 

@@ -8,13 +8,13 @@ from decimal import Decimal
 import orjson
 
 from portfolio_rt.config import RealtimeSettings
-from portfolio_rt.realtime.accounts import AccountFacts, market_day
-from portfolio_rt.realtime.connection import LiveConnection
-from portfolio_rt.realtime.holdings import HoldingsIndex
-from portfolio_rt.realtime.hub import LiveHub
-from portfolio_rt.realtime.prices import PriceMap
-from portfolio_rt.realtime.revaluer import Revaluer
-from portfolio_rt.realtime.watchers import Watchers
+from portfolio_rt.live.accounts import AccountFacts, market_day
+from portfolio_rt.live.connection import LiveConnection
+from portfolio_rt.live.holdings import HoldingsIndex
+from portfolio_rt.live.hub import LiveHub
+from portfolio_rt.live.prices import PriceMap
+from portfolio_rt.live.revaluer import Revaluer
+from portfolio_rt.live.watchers import Watchers
 
 
 def test_new_accounts_fill_the_smallest_phase() -> None:

@@ -10,8 +10,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from portfolio_rt.app import create_app
-from portfolio_rt.keys import RUNTIME
-from portfolio_rt.realtime.engine import RealtimeEngine
+from portfolio_rt.live.engine import RealtimeEngine
+from portfolio_rt.state import RUNTIME
 from tests.api.conftest import service_settings
 from tests.redis_server import RedisServer, redis_server
 

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from aiohttp import WSMsgType, WSServerHandshakeError
 
-from portfolio_rt.keys import SETTINGS
+from portfolio_rt.state import SETTINGS
 
 from .conftest import Live, next_message
 

@@ -9,13 +9,13 @@ from decimal import Decimal
 import orjson
 import pytest
 
-from portfolio_rt.realtime import messages
-from portfolio_rt.realtime.connection import LiveConnection
-from portfolio_rt.realtime.holdings import HoldingsIndex
-from portfolio_rt.realtime.hub import LiveHub
-from portfolio_rt.realtime.messages import as_of_text
-from portfolio_rt.realtime.prices import PriceMap
-from portfolio_rt.valuation import TodayBasis, today_return
+from portfolio_rt.core.money import TodayBasis, today_return
+from portfolio_rt.live import messages
+from portfolio_rt.live.connection import LiveConnection
+from portfolio_rt.live.holdings import HoldingsIndex
+from portfolio_rt.live.hub import LiveHub
+from portfolio_rt.live.messages import as_of_text
+from portfolio_rt.live.prices import PriceMap
 
 
 def test_a_trade_sets_the_price_and_marks_the_symbol_dirty() -> None:

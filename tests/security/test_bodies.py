@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from aiohttp.test_utils import TestClient
 
-from portfolio_rt.keys import SETTINGS
 from portfolio_rt.sandbox.world import Sandbox
+from portfolio_rt.state import SETTINGS
 
 Auth = Callable[..., dict[str, str]]
 BANKS = "/api/funds/bank-accounts"

@@ -18,8 +18,8 @@ from aiohttp.test_utils import TestClient
 
 from portfolio_rt.app import create_app
 from portfolio_rt.config import LogSettings, load_settings
-from portfolio_rt.keys import RUNTIME
-from portfolio_rt.logs import configure_logging
+from portfolio_rt.ops.logs import configure_logging
+from portfolio_rt.state import RUNTIME
 
 SIGNING_SECRET = "signing-secret-for-the-leak-test-0123456789abcdef"
 BANK_NUMBER = "918273645501"

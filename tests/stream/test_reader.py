@@ -12,7 +12,7 @@ from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
 from portfolio_rt.config import StreamSettings
-from portfolio_rt.realtime.prices import PriceMap
+from portfolio_rt.live.prices import PriceMap
 from portfolio_rt.stream.market_hours import MarketHours
 from portfolio_rt.stream.reader import StreamReader, backoff_delay
 from tests.realtime.conftest import until

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from .tasks import BackgroundTask
+from ..core.tasks import BackgroundTask
 
 
 class LoopLagMonitor(BackgroundTask):

@@ -24,12 +24,12 @@ import msgpack
 import structlog
 from redis.asyncio import Redis
 
-from ..channel import OFFLINE, ChannelFollower
 from ..config import RealtimeSettings
-from ..tasks import BackgroundTask
+from ..core.tasks import BackgroundTask
+from ..ops.channel import OFFLINE, ChannelFollower
 from .prices import PriceMap
 
-log = structlog.get_logger("portfolio_rt.realtime")
+log = structlog.get_logger("portfolio_rt.live")
 
 _TAKE_OR_RENEW = """
 local holder = redis.call('GET', KEYS[1])

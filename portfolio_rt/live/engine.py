@@ -20,23 +20,23 @@ from redis.asyncio import Redis
 from ..broker.endpoints import AlpacaEndpoints
 from ..broker.gateway import BrokerGateway
 from ..config import Settings
-from ..metrics import Metrics
-from ..stream.feed import MarketFeed
+from ..core.tasks import BackgroundTask
+from ..ops.metrics import Metrics
 from ..stream.market_hours import MarketHours
 from ..stream.reader import StreamReader
-from ..tasks import BackgroundTask
 from . import messages
 from .accounts import AccountFacts, load_account
 from .bus import RedisBus
 from .collector import SymbolCollector
 from .connection import LiveConnection
+from .feed import MarketFeed
 from .holdings import HoldingsIndex, is_crypto
 from .hub import LiveHub
 from .messages import Status
 from .prices import PriceMap
 from .revaluer import Loader, Revaluer
 
-log = structlog.get_logger("portfolio_rt.realtime")
+log = structlog.get_logger("portfolio_rt.live")
 
 
 class StatusWatch(BackgroundTask):

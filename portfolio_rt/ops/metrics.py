@@ -31,8 +31,8 @@ from prometheus_client import (
     generate_latest,
 )
 
-from . import __version__
-from .errors import Unauthorized
+from .. import __version__
+from ..core.errors import Unauthorized
 
 # The classic text exposition format, which every Prometheus-compatible scraper reads.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

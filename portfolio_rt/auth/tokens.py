@@ -20,8 +20,8 @@ from uuid import UUID
 
 import jwt
 
-from .config import AuthSettings, ConfigError
-from .errors import Forbidden, Unauthorized
+from ..config import AuthSettings, ConfigError
+from ..core.errors import Forbidden, Unauthorized
 
 READ = "read"
 WRITE = "write"

@@ -24,8 +24,8 @@ from decimal import Decimal
 import structlog
 
 from ..config import RealtimeSettings
-from ..tasks import BackgroundTask
-from ..valuation import TodayBasis, money
+from ..core.money import TodayBasis, money
+from ..core.tasks import BackgroundTask
 from . import messages
 from .accounts import AccountFacts, market_day
 from .holdings import HoldingsIndex
@@ -34,7 +34,7 @@ from .messages import AccountValue
 from .prices import PriceMap
 from .watchers import Watchers
 
-log = structlog.get_logger("portfolio_rt.realtime")
+log = structlog.get_logger("portfolio_rt.live")
 
 Loader = Callable[[str, bool], Awaitable[AccountFacts]]
 

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from ..tasks import BackgroundTask
+from ..core.tasks import BackgroundTask
 
 log = structlog.get_logger("portfolio_rt.stream")
 

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import structlog
 
-from .config import LogSettings
+from ..config import LogSettings
 
 SENSITIVE_KEYS = frozenset(
     {

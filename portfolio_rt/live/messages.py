@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Literal
 
 from ..api.responses import dumps
-from ..valuation import Return, money
+from ..core.money import Return, money
 
 Status = Literal["live", "stale", "market_closed", "reconnecting"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from .broker.gateway import HistoryQuery
+from ..broker.gateway import HistoryQuery
 from .errors import BadRequest
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -14,7 +14,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from .tasks import BackgroundTask
+from ..core.tasks import BackgroundTask
 
 log = structlog.get_logger("portfolio_rt.redis")
 

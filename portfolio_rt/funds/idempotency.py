@@ -21,8 +21,8 @@ from typing import Any, Literal, Protocol
 import orjson
 from redis.asyncio import Redis
 
-from .errors import BadRequest, Conflict, Unprocessable
-from .jsonio import dumps
+from ..core.errors import BadRequest, Conflict, Unprocessable
+from ..core.jsonio import dumps
 
 State = Literal["pending", "done", "uncertain"]
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")

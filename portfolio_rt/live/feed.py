@@ -9,11 +9,11 @@ from typing import Any
 from aiohttp import ClientSession
 
 from ..config import Settings
-from ..metrics import Metrics
-from ..realtime.prices import PriceMap
-from .market_hours import MarketHours
-from .reader import Family, Sink, StreamReader
-from .snapshots import Get, SnapshotPoller
+from ..ops.metrics import Metrics
+from ..stream.market_hours import MarketHours
+from ..stream.poller import Get, SnapshotPoller
+from ..stream.reader import Family, Sink, StreamReader
+from .prices import PriceMap
 
 
 class MarketFeed:

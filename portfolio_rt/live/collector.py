@@ -11,10 +11,10 @@ from uuid import UUID
 import structlog
 
 from ..broker.gateway import BrokerGateway, decimal_of
-from ..tasks import BackgroundTask
+from ..core.tasks import BackgroundTask
 from .holdings import HoldingsIndex, Positions
 
-log = structlog.get_logger("portfolio_rt.realtime")
+log = structlog.get_logger("portfolio_rt.live")
 
 _MAX_PAGES = 100_000
 

@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar, cast
 
-from ..errors import ServiceError
-from ..metrics import CacheResult, Metrics
+from ..core.errors import ServiceError
+from ..ops.metrics import CacheResult, Metrics
 
 T = TypeVar("T")
 

@@ -11,8 +11,8 @@ from uuid import UUID
 
 from ..api.portfolio import cash_flows
 from ..broker.gateway import BrokerGateway, decimal_of
-from ..periods import NEW_YORK
-from ..valuation import ZERO, net_flows
+from ..core.money import ZERO, net_flows
+from ..core.periods import NEW_YORK
 
 
 @dataclass

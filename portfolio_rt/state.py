@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING
 from aiohttp import ClientSession, web
 from redis.asyncio import Redis
 
-from .auth import LoginThrottle, TokenService, UserDirectory
+from .auth.tokens import LoginThrottle, TokenService, UserDirectory
 from .broker.endpoints import AlpacaEndpoints
 from .broker.gateway import BrokerGateway
 from .config import Settings
-from .errors import BrokerUnavailable
+from .core.errors import BrokerUnavailable
 from .sandbox.app import RunningSandbox
 
 if TYPE_CHECKING:
-    from .realtime.engine import RealtimeEngine
-    from .revocations import SharedRevocations
+    from .auth.revocations import SharedRevocations
+    from .live.engine import RealtimeEngine
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..broker.cache import Fetched
+from ..broker.read_cache import Fetched
 from .responses import dumps
 
 Stamp = tuple[object, ...]

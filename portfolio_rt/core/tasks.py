@@ -10,7 +10,7 @@ import contextlib
 
 import structlog
 
-log = structlog.get_logger("portfolio_rt.realtime")
+log = structlog.get_logger("portfolio_rt.live")
 
 
 class BackgroundTask:

@@ -16,10 +16,10 @@ import orjson
 import structlog
 from redis.asyncio import Redis
 
-from .auth import TokenService
-from .channel import OFFLINE, ChannelFollower
+from ..ops.channel import OFFLINE, ChannelFollower
+from .tokens import TokenService
 
-log = structlog.get_logger("portfolio_rt.auth")
+log = structlog.get_logger("portfolio_rt.auth.tokens")
 
 
 class SharedRevocations(ChannelFollower):
