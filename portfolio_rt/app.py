@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import structlog
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
@@ -23,10 +24,10 @@ from .api import (
     session,
 )
 from .api import web as dashboard
-from .api.funds import IDEMPOTENCY
 from .api.middleware import request_context
+from .auth.logins import LoginThrottle, UserDirectory
 from .auth.revocations import SharedRevocations
-from .auth.tokens import LoginThrottle, TokenService, UserDirectory
+from .auth.tokens import TokenService
 from .broker.circuit import CircuitBreaker, CircuitState
 from .broker.endpoints import alpaca_endpoints
 from .broker.gateway import BrokerGateway
@@ -34,14 +35,15 @@ from .broker.http import AlpacaHttp
 from .broker.read_cache import ReadCache
 from .broker.retry import RetryPolicy
 from .config import ConfigError, Settings
-from .funds.idempotency import RedisBackend
+from .funds.idempotency import IdempotencyStore, MemoryBackend, RedisBackend
 from .live.engine import RealtimeEngine
 from .ops.loop_lag import LoopLagMonitor
 from .ops.metrics import METRICS, METRICS_TOKEN, Metrics
 from .ops.metrics import routes as metrics_routes
-from .sandbox.app import run_sandbox
-from .sandbox.settings import SandboxConfig
-from .state import RUNTIME, SETTINGS, THROTTLE, TOKENS, Runtime
+from .state import IDEMPOTENCY, RUNTIME, SETTINGS, THROTTLE, TOKENS, Runtime
+
+if TYPE_CHECKING:
+    from .sandbox.settings import SandboxConfig
 
 log = structlog.get_logger("portfolio_rt.app")
 
@@ -60,6 +62,10 @@ def create_app(settings: Settings) -> web.Application:
     app[TOKENS] = TokenService(settings.auth, _signing_secret(settings))
     app[THROTTLE] = LoginThrottle(settings.auth.login_max_failures, settings.auth.login_window_s)
     app[RUNTIME] = Runtime()
+    app[IDEMPOTENCY] = IdempotencyStore(
+        MemoryBackend(settings.funds.idempotency_ttl_s),
+        settle_after_s=2 * settings.alpaca.request_timeout_s + 5,
+    )
     app[METRICS] = Metrics()
     app[METRICS].redis_configured.set(1 if settings.redis.url else 0)
     app[METRICS_TOKEN] = settings.secrets.metrics_token
@@ -77,7 +83,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(activity.routes)
     app.add_routes(returns.routes)
     assets.setup(app)
-    funds.setup(app)
+    app.add_routes(funds.routes)
     app.add_routes(openapi.routes)
     dashboard.setup(app)
     live.setup(app)
@@ -145,6 +151,9 @@ async def _upstream(app: web.Application) -> AsyncIterator[None]:
         yield
         runtime.endpoints = None
         return
+    # The only import of the sandbox in the service: production never loads it.
+    from .sandbox.app import run_sandbox
+
     config = embedded_sandbox_config(settings)
     async with run_sandbox(config) as running:
         runtime.sandbox = running
@@ -170,6 +179,8 @@ async def _upstream(app: web.Application) -> AsyncIterator[None]:
 
 def embedded_sandbox_config(settings: Settings) -> SandboxConfig:
     """The in-process sandbox's settings, with throwaway credentials made for this process."""
+    from .sandbox.settings import SandboxConfig
+
     s = settings.sandbox
     return SandboxConfig(
         key=secrets.token_hex(10).upper(),

@@ -13,16 +13,18 @@ from typing import TYPE_CHECKING
 from aiohttp import ClientSession, web
 from redis.asyncio import Redis
 
-from .auth.tokens import LoginThrottle, TokenService, UserDirectory
+from .auth.logins import LoginThrottle, UserDirectory
+from .auth.tokens import TokenService
 from .broker.endpoints import AlpacaEndpoints
 from .broker.gateway import BrokerGateway
 from .config import Settings
 from .core.errors import BrokerUnavailable
-from .sandbox.app import RunningSandbox
+from .funds.idempotency import IdempotencyStore
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the sandbox is imported only when the service starts one
     from .auth.revocations import SharedRevocations
     from .live.engine import RealtimeEngine
+    from .sandbox.app import RunningSandbox
 
 
 @dataclass
@@ -49,3 +51,5 @@ SETTINGS = web.AppKey("settings", Settings)
 TOKENS = web.AppKey("tokens", TokenService)
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 RUNTIME = web.AppKey("runtime", Runtime)
+IDEMPOTENCY = web.AppKey("idempotency", IdempotencyStore)
+"""Keys of requests that move money: in memory until start-up swaps in Redis (when set)."""

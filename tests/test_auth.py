@@ -12,15 +12,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from portfolio_rt.auth.tokens import (
-    READ,
-    WRITE,
-    LoginThrottle,
-    TokenService,
-    UserDirectory,
-    check_password,
-    hash_password,
-)
+from portfolio_rt.auth.logins import LoginThrottle, UserDirectory, check_password, hash_password
+from portfolio_rt.auth.tokens import READ, WRITE, TokenService
 from portfolio_rt.config import AuthSettings, ConfigError
 from portfolio_rt.core.errors import Forbidden, Unauthorized
 

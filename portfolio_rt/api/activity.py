@@ -10,7 +10,7 @@ from aiohttp import web
 from alpaca.broker.models import Order
 from alpaca.trading.models import NonTradeActivity, TradeActivity
 
-from ..broker.gateway import ActivitiesQuery, OrdersQuery, decimal_of
+from ..broker.gateway import ActivitiesQuery, OrdersQuery, decimal_of, enum_value
 from ..core.errors import BadRequest
 from ..state import RUNTIME
 from .cursors import decode_cursor, encode_cursor
@@ -30,12 +30,6 @@ ACTIVITY_TYPES: dict[str, tuple[str, ...]] = {
 }
 _TYPE_OF_CODE = {code: name for name, codes in ACTIVITY_TYPES.items() for code in codes}
 _ONE_MICROSECOND = timedelta(microseconds=1)
-
-
-def _enum(value: Any) -> str | None:
-    if value is None:
-        return None
-    return str(getattr(value, "value", value))
 
 
 def _choice(request: web.Request, name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -91,11 +85,11 @@ def order_json(order: Order) -> dict[str, Any]:
         "id": order.id,
         "client_order_id": order.client_order_id,
         "symbol": order.symbol,
-        "asset_class": _enum(order.asset_class),
-        "side": _enum(order.side),
-        "type": _enum(order.type or order.order_type),
-        "time_in_force": _enum(order.time_in_force),
-        "status": _enum(order.status),
+        "asset_class": enum_value(order.asset_class),
+        "side": enum_value(order.side),
+        "type": enum_value(order.type or order.order_type),
+        "time_in_force": enum_value(order.time_in_force),
+        "status": enum_value(order.status),
         "qty": decimal_of(order.qty),
         "notional": decimal_of(order.notional),
         "filled_qty": decimal_of(order.filled_qty),
@@ -159,7 +153,7 @@ async def orders(request: web.Request) -> web.StreamResponse:
 
 
 def activity_json(activity: TradeActivity | NonTradeActivity) -> dict[str, Any]:
-    code = _enum(activity.activity_type) or ""
+    code = enum_value(activity.activity_type) or ""
     base: dict[str, Any] = {
         "id": activity.id,
         "type": _TYPE_OF_CODE.get(code, "other"),
@@ -167,7 +161,7 @@ def activity_json(activity: TradeActivity | NonTradeActivity) -> dict[str, Any]:
     }
     if isinstance(activity, TradeActivity):
         qty, price = decimal_of(activity.qty), decimal_of(activity.price)
-        side = _enum(activity.side)
+        side = enum_value(activity.side)
         gross = (qty or Decimal(0)) * (price or Decimal(0))
         return base | {
             "date": activity.transaction_time,
@@ -176,7 +170,7 @@ def activity_json(activity: TradeActivity | NonTradeActivity) -> dict[str, Any]:
             "qty": qty,
             "price": price,
             "amount": (-gross if side == "buy" else gross).quantize(Decimal("0.01")),
-            "status": _enum(activity.order_status),
+            "status": enum_value(activity.order_status),
             "description": f"{'Bought' if side == 'buy' else 'Sold'} {qty} {activity.symbol}",
         }
     day = activity.date
@@ -187,7 +181,7 @@ def activity_json(activity: TradeActivity | NonTradeActivity) -> dict[str, Any]:
         "qty": decimal_of(activity.qty),
         "price": decimal_of(activity.price),
         "amount": decimal_of(activity.net_amount),
-        "status": _enum(activity.status) or "executed",
+        "status": enum_value(activity.status) or "executed",
         "description": activity.description or "",
     }
 

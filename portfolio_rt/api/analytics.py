@@ -25,9 +25,9 @@ from ..analytics import (
     holdings_fingerprint,
 )
 from ..analytics.classification import Classifier
-from ..broker.bars import is_crypto_symbol
 from ..broker.gateway import decimal_of
 from ..core.periods import NEW_YORK
+from ..core.symbols import is_crypto
 from ..state import RUNTIME
 from .identity import identify
 from .portfolio import CLASSIFIER
@@ -89,7 +89,7 @@ async def analytics(request: web.Request) -> web.Response:
     if result is None:
         closes = await gateway.daily_closes.closes(prices, today) if prices else {}
         classifier: Classifier = request.app[CLASSIFIER]
-        history = PriceHistory.from_dated(closes, is_crypto=is_crypto_symbol)
+        history = PriceHistory.from_dated(closes, is_crypto=is_crypto)
         result = await asyncio.to_thread(analyse, holdings, cash, history, classifier)
         cache.put(key, fingerprint, prices, result)
     body = analytics_json(result, datetime.now(UTC))

@@ -15,26 +15,21 @@ from aiohttp import web
 from alpaca.broker.models import ACHRelationship, Transfer
 
 from ..auth.tokens import WRITE
-from ..broker.gateway import decimal_of
+from ..broker.gateway import decimal_of, enum_value
 from ..core.banking import aba_checksum_ok, account_number_ok, mask
-from ..core.errors import BadRequest, BrokerTimeout, BrokerUnavailable, Conflict, ServiceError
-from ..funds.idempotency import IdempotencyStore, MemoryBackend, fingerprint, validate_key
-from ..state import RUNTIME, SETTINGS
+from ..core.errors import BadRequest
+from ..funds.deposits import deposit as deposit_once
+from ..funds.idempotency import validate_key
+from ..state import IDEMPOTENCY, RUNTIME, SETTINGS
 from .identity import identify
 from .request_body import json_object
 from .responses import json_response
 
 log = structlog.get_logger("portfolio_rt.funds")
 _REPLAYED = {"Idempotent-Replayed": "true"}
-_CLOCK_SLACK_S = 60.0
 routes = web.RouteTableDef()
-IDEMPOTENCY = web.AppKey("idempotency", IdempotencyStore)
 
 _ACCOUNT_TYPES = {"checking": "CHECKING", "savings": "SAVINGS"}
-
-
-def _enum(value: Any) -> str | None:
-    return None if value is None else str(getattr(value, "value", value))
 
 
 def bank_json(rel: ACHRelationship) -> dict[str, Any]:
@@ -42,10 +37,10 @@ def bank_json(rel: ACHRelationship) -> dict[str, Any]:
         "id": rel.id,
         "nickname": rel.nickname,
         "owner_name": rel.account_owner_name,
-        "account_type": (_enum(rel.bank_account_type) or "").lower() or None,
+        "account_type": (enum_value(rel.bank_account_type) or "").lower() or None,
         "account_number": mask(rel.bank_account_number),
         "routing_number": mask(rel.bank_routing_number),
-        "status": _enum(rel.status),
+        "status": enum_value(rel.status),
         "created_at": rel.created_at,
     }
 
@@ -55,9 +50,9 @@ def transfer_json(transfer: Transfer) -> dict[str, Any]:
         "id": transfer.id,
         "relationship_id": transfer.relationship_id,
         "amount": decimal_of(transfer.amount),
-        "direction": _enum(transfer.direction),
-        "type": _enum(transfer.type),
-        "status": _enum(transfer.status),
+        "direction": enum_value(transfer.direction),
+        "type": enum_value(transfer.type),
+        "status": enum_value(transfer.status),
         "reason": transfer.reason,
         "created_at": transfer.created_at,
         "updated_at": transfer.updated_at,
@@ -123,82 +118,18 @@ async def deposit(request: web.Request) -> web.Response:
     amount = _amount(body.get("amount"), request.app[SETTINGS].funds.max_deposit)
     relationship_id = _uuid(body.get("relationship_id"), "relationship_id")
 
-    store = request.app[IDEMPOTENCY]
-    gateway = request.app[RUNTIME].gateway
-    scope = f"deposit:{identity.account_id}:{key}"
-    print_ = fingerprint({"amount": str(amount), "relationship_id": str(relationship_id)})
-    earlier = await store.begin(scope, print_)
-    if earlier is not None:
-        if earlier.state == "done":
-            return json_response(earlier.body, status=earlier.status, headers=_REPLAYED)
-        # The first attempt's answer was lost: find the transfer it may have made.
-        found = await _reconcile(
-            request, identity.account_id, amount, relationship_id, earlier.started_at, scope
-        )
-        if found is not None:
-            body = transfer_json(found)
-            await store.complete(scope, 201, body)
-            log.info("funds.deposit_reconciled", transfer_id=str(found.id))
-            return json_response(body, status=201, headers=_REPLAYED)
-        if not store.settled(earlier):
-            raise Conflict(
-                "We are still confirming whether this deposit went through; "
-                "try again in a few seconds with the same key.",
-                details={"idempotency": "uncertain"},
-                retry_after=5,
-            )
-        await store.restart(scope, earlier)  # it never reached Alpaca: safe to send now
-    try:
-        transfer = await gateway.create_deposit(
-            identity.account_id, amount=amount, relationship_id=relationship_id
-        )
-    except (BrokerTimeout, BrokerUnavailable) as exc:
-        # The request may have reached Alpaca: the next retry reconciles before sending.
-        await store.mark_uncertain(scope)
-        log.warning("funds.deposit_uncertain", error=exc.code)
-        raise
-    except ServiceError:
-        await store.release(scope)  # Alpaca answered with a refusal: nothing moved
-        raise
-    except BaseException:
-        await store.mark_uncertain(scope)
-        raise
-    await store.claim(str(transfer.id), scope)
-    response_body = transfer_json(transfer)
-    await store.complete(scope, 201, response_body)
-    log.info("funds.deposit_created", transfer_id=str(transfer.id), amount=str(amount))
-    return json_response(response_body, status=201)
-
-
-async def _reconcile(
-    request: web.Request,
-    account_id: UUID,
-    amount: Decimal,
-    relationship_id: UUID,
-    started_at: float,
-    scope: str,
-) -> Transfer | None:
-    """The deposit an unanswered attempt made, if Alpaca has it: same bank, same amount,
-    created since the attempt began (with slack for clock skew), not owned by another key."""
-    gateway = request.app[RUNTIME].gateway
-    gateway.invalidate_account(account_id)
-    transfers = (await gateway.transfers(account_id)).value
-    since = started_at - _CLOCK_SLACK_S
-    candidates = sorted(
-        (
-            t
-            for t in transfers
-            if t.relationship_id == relationship_id
-            and _enum(t.direction) == "INCOMING"
-            and decimal_of(t.amount) == amount
-            and t.created_at.timestamp() >= since
-        ),
-        key=lambda t: t.created_at,
+    answer = await deposit_once(
+        request.app[IDEMPOTENCY],
+        request.app[RUNTIME].gateway,
+        transfer_json,
+        account_id=identity.account_id,
+        key=key,
+        amount=amount,
+        relationship_id=relationship_id,
     )
-    for transfer in candidates:
-        if await request.app[IDEMPOTENCY].claim(str(transfer.id), scope):
-            return transfer
-    return None
+    return json_response(
+        answer.body, status=answer.status, headers=_REPLAYED if answer.replayed else None
+    )
 
 
 @routes.get("/api/funds/transfers")
@@ -253,13 +184,3 @@ def _uuid(raw: Any, name: str) -> UUID:
         raise BadRequest(
             f"'{name}' must be the id of a linked bank account.", details={"field": name}
         ) from None
-
-
-def setup(app: web.Application) -> None:
-    """Keys live in memory until start-up swaps in Redis (when configured)."""
-    settings = app[SETTINGS]
-    app[IDEMPOTENCY] = IdempotencyStore(
-        MemoryBackend(settings.funds.idempotency_ttl_s),
-        settle_after_s=2 * settings.alpaca.request_timeout_s + 5,
-    )
-    app.add_routes(routes)

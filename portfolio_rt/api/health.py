@@ -28,11 +28,11 @@ async def ready(request: web.Request) -> web.Response:
     else:
         try:
             await gateway.clock()
-            checks["broker"] = {"ok": True, "circuit": gateway.http.breaker.state.value}
+            checks["broker"] = {"ok": True, "circuit": gateway.circuit.value}
         except ServiceError as exc:
             checks["broker"] = {
                 "ok": False,
-                "circuit": gateway.http.breaker.state.value,
+                "circuit": gateway.circuit.value,
                 "reason": exc.code,
             }
     engine = runtime.realtime

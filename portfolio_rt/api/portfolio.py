@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
-from uuid import UUID
 
 from aiohttp import web
 from alpaca.trading.models import Asset, Position, TradeActivity
@@ -24,12 +22,11 @@ from ..analytics.returns import (
     twr,
     xirr,
 )
-from ..broker.bars import intraday_closes
-from ..broker.gateway import BrokerGateway, decimal_of
-from ..broker.read_cache import Fetched
+from ..broker.flows import cash_flows
+from ..broker.gateway import decimal_of
+from ..broker.history import history_query
 from ..core.money import (
     ZERO,
-    CashFlow,
     Fill,
     all_time_return,
     first_bought_at,
@@ -39,15 +36,13 @@ from ..core.money import (
     today_return,
     weights_pct,
 )
-from ..core.periods import NEW_YORK, PERIODS_PER_YEAR, history_query, parse_period
+from ..core.periods import NEW_YORK, PERIODS_PER_YEAR, parse_period
 from ..state import RUNTIME, SETTINGS
 from .identity import identify
 from .view_cache import VIEWS, ViewCache, stamp_of
 
 routes = web.RouteTableDef()
 
-# External cash: deposits, withdrawals and cash journals in or out.
-CASH_FLOW_TYPES = ("CSD", "CSW", "JNLC")
 CLASSIFIER = web.AppKey("classifier", Classifier)
 
 
@@ -57,22 +52,6 @@ def _now() -> datetime:
 
 def _d(value: str | float | None) -> Decimal:
     return decimal_of(value) or ZERO
-
-
-async def cash_flows(
-    gateway: BrokerGateway, account_id: UUID
-) -> tuple[list[CashFlow], Fetched[Any]]:
-    """Money moved in and out from outside: deposits positive, withdrawals negative."""
-    fetched = await gateway.all_activities(account_id, CASH_FLOW_TYPES)
-    flows = []
-    for activity in fetched.value:
-        amount = _d(getattr(activity, "net_amount", None))
-        if getattr(activity, "status", None) == "canceled":
-            continue
-        day = getattr(activity, "date", None)
-        at = datetime.combine(day, datetime.min.time(), NEW_YORK) if day else _now()
-        flows.append(CashFlow(at=at.astimezone(UTC), amount=amount))
-    return flows, fetched
 
 
 @routes.get("/api/portfolio/summary")
@@ -152,8 +131,8 @@ async def history(request: web.Request) -> web.StreamResponse:
     )
     fetched = await gateway.portfolio_history(identity.account_id, query)
     benchmark_symbol = request.app[SETTINGS].returns.benchmark_symbol
-    closes = await benchmark_closes(
-        request, benchmark_symbol, fetched.value.timeframe, fetched.value.timestamp
+    closes = await gateway.benchmark_closes(
+        benchmark_symbol, fetched.value.timeframe, fetched.value.timestamp, _now()
     )
 
     def build() -> dict[str, object]:
@@ -204,39 +183,6 @@ def _suffix_sums(values: list[Decimal]) -> list[Decimal]:
         out[i] = running
         running += values[i]
     return out
-
-
-# The benchmark's bars for each portfolio-history timeframe (intraday: the chart's own step).
-_BENCHMARK_BARS = {"5Min": "5Min", "15Min": "15Min", "1H": "1Hour", "1Min": "1Min"}
-
-
-async def benchmark_closes(
-    request: web.Request, symbol: str, timeframe: str, stamps: list[int]
-) -> list[tuple[int, float]]:
-    """The benchmark's closes over the chart's span as (epoch seconds, close): daily closes
-    (kept for the day) for daily charts, the same-step bars (cached briefly) for intraday."""
-    if len(stamps) < 2:
-        return []
-    gateway = request.app[RUNTIME].gateway
-    first = datetime.fromtimestamp(stamps[0], UTC)
-    if timeframe == "1D":
-        today = datetime.now(NEW_YORK).date()
-        days = (today - first.astimezone(NEW_YORK).date()).days + 7
-        series = (await gateway.daily_closes.closes([symbol], today, days=days)).get(symbol, [])
-        return [(int(datetime.combine(d, time(), NEW_YORK).timestamp()), c) for d, c in series]
-    bars = _BENCHMARK_BARS.get(timeframe)
-    if bars is None:
-        return []
-    settings = request.app[SETTINGS]
-    start = first - timedelta(days=4)  # the close before the first point, over a weekend
-
-    async def fetch() -> list[tuple[int, float]]:
-        return await intraday_closes(
-            gateway.http, symbol, start, _now(), bars, settings.alpaca.data_feed
-        )
-
-    key = ("benchmark", symbol, bars, stamps[0])
-    return (await gateway.cache.get(key, settings.broker.cache_ttl_s, fetch)).value
 
 
 def _benchmark(

@@ -8,8 +8,6 @@ from aiohttp import web
 
 from ..core.jsonio import dumps
 
-__all__ = ["dumps", "json_response"]
-
 
 def json_response(
     data: Any, *, status: int = 200, headers: dict[str, str] | None = None

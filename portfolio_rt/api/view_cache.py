@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from ..broker.read_cache import Fetched
-from .responses import dumps
+from ..core.jsonio import dumps
 
 Stamp = tuple[object, ...]
 

@@ -11,15 +11,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..core.errors import BrokerBadResponse
+from ..core.symbols import is_crypto
 from .http import AlpacaHttp
 
 Series = list[tuple[date, float]]
 
 _MAX_PAGES = 200
-
-
-def is_crypto_symbol(symbol: str) -> bool:
-    return "/" in symbol
 
 
 class DailyCloses:
@@ -38,8 +35,8 @@ class DailyCloses:
         missing = [s for s in wanted if self._series.get(s, (None,))[0] != today]
         if missing:
             start = today - timedelta(days=days)
-            stocks = [s for s in missing if not is_crypto_symbol(s)]
-            crypto = [s for s in missing if is_crypto_symbol(s)]
+            stocks = [s for s in missing if not is_crypto(s)]
+            crypto = [s for s in missing if is_crypto(s)]
             fetched: dict[str, Series] = {s: [] for s in missing}
             if stocks:
                 fetched |= await self._fetch("/v2/stocks/bars", stocks, start, today)

@@ -6,9 +6,9 @@ clear `BrokerBadResponse`, never a wrong number further down.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeAlias, TypeVar
 from uuid import UUID
@@ -28,9 +28,12 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..config import BrokerSettings
 from ..core.errors import BrokerBadResponse
-from .bars import DailyCloses
+from ..core.periods import NEW_YORK
+from .bars import DailyCloses, intraday_closes
+from .circuit import CircuitState
 from .http import AlpacaHttp, Params
 from .read_cache import Fetched, ReadCache
+from .snapshots import latest_prices
 
 log = structlog.get_logger("portfolio_rt.broker")
 
@@ -45,6 +48,8 @@ _MAX_PAGES = 1000
 _TRANSFERS = TypeAdapter(list[Transfer])
 _TRADE_ACTIVITY = TypeAdapter(TradeActivity)
 _NON_TRADE_ACTIVITY = TypeAdapter(NonTradeActivity)
+# The benchmark's bars for each portfolio-history timeframe (intraday: the chart's own step).
+_BENCHMARK_BARS = {"5Min": "5Min", "15Min": "15Min", "1H": "1Hour", "1Min": "1Min"}
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,11 @@ def decimal_of(value: float | str | Decimal | None) -> Decimal | None:
     return Decimal(repr(value) if isinstance(value, float) else value)
 
 
+def enum_value(value: Any) -> str | None:
+    """An alpaca-py enum (or a plain string where the model keeps one) as Alpaca's string."""
+    return None if value is None else str(getattr(value, "value", value))
+
+
 class BrokerGateway:
     """Reads and writes one Alpaca Broker account's data for the API and background tasks."""
 
@@ -153,6 +163,7 @@ class BrokerGateway:
         self.http = http
         self.cache = cache
         self.daily_closes = DailyCloses(http, data_feed)
+        self._data_feed = data_feed
         self._ttl = settings.cache_ttl_s
         self._history_ttl = settings.history_cache_ttl_s
         self._asset_ttl = settings.asset_cache_ttl_s
@@ -277,6 +288,39 @@ class BrokerGateway:
         """One page of every account's positions (uncached: the collector's own cadence)."""
         data = await self.http.get("broker", "/v1/accounts/positions", {"page": page})
         return _parse(AllAccountsPositions.model_validate, data, "/v1/accounts/positions")
+
+    async def latest_prices(self, symbols: Iterable[str]) -> dict[str, float]:
+        """Each symbol's latest trade price (else quote midpoint) from the REST snapshots."""
+        return await latest_prices(self.http, symbols, self._data_feed)
+
+    async def benchmark_closes(
+        self, symbol: str, timeframe: str, stamps: Sequence[int], now: datetime
+    ) -> list[tuple[int, float]]:
+        """A benchmark's closes over a chart's span as (epoch seconds, close): daily closes
+        (kept for the day) for daily charts, same-step bars (cached briefly) for intraday."""
+        if len(stamps) < 2:
+            return []
+        first = datetime.fromtimestamp(stamps[0], UTC)
+        if timeframe == "1D":
+            today = now.astimezone(NEW_YORK).date()
+            days = (today - first.astimezone(NEW_YORK).date()).days + 7
+            series = (await self.daily_closes.closes([symbol], today, days=days)).get(symbol, [])
+            return [(int(datetime.combine(d, time(), NEW_YORK).timestamp()), c) for d, c in series]
+        bars = _BENCHMARK_BARS.get(timeframe)
+        if bars is None:
+            return []
+        start = first - timedelta(days=4)  # the close before the first point, over a weekend
+
+        async def fetch() -> list[tuple[int, float]]:
+            return await intraday_closes(self.http, symbol, start, now, bars, self._data_feed)
+
+        key = ("benchmark", symbol, bars, stamps[0])
+        return (await self.cache.get(key, self._ttl, fetch)).value
+
+    @property
+    def circuit(self) -> CircuitState:
+        """The breaker in front of Alpaca: closed while calls go through."""
+        return self.http.breaker.state
 
     # -- writes (never retried, never cached) ------------------------------------------------
 

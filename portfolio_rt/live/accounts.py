@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from ..api.portfolio import cash_flows
+from ..broker.flows import cash_flows
 from ..broker.gateway import BrokerGateway, decimal_of
 from ..core.money import ZERO, net_flows
 from ..core.periods import NEW_YORK

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable
-from typing import Any
 from uuid import UUID
 
 import structlog
@@ -20,6 +19,7 @@ from redis.asyncio import Redis
 from ..broker.endpoints import AlpacaEndpoints
 from ..broker.gateway import BrokerGateway
 from ..config import Settings
+from ..core.symbols import is_crypto
 from ..core.tasks import BackgroundTask
 from ..ops.metrics import Metrics
 from ..stream.market_hours import MarketHours
@@ -30,7 +30,7 @@ from .bus import RedisBus
 from .collector import SymbolCollector
 from .connection import LiveConnection
 from .feed import MarketFeed
-from .holdings import HoldingsIndex, is_crypto
+from .holdings import HoldingsIndex
 from .hub import LiveHub
 from .messages import Status
 from .prices import PriceMap
@@ -114,9 +114,9 @@ class RealtimeEngine:
         if settings.stream.enabled and endpoints is not None and session is not None:
             gw = gateway
 
-            async def data_get(path: str, params: Any) -> Any:
+            async def fetch_prices(symbols: set[str]) -> dict[str, float]:
                 assert gw is not None
-                return await gw().http.get("data", path, params)
+                return await gw().latest_prices(symbols)
 
             self.feed = MarketFeed(
                 settings,
@@ -127,7 +127,7 @@ class RealtimeEngine:
                 secret=endpoints.secret_key,
                 prices=self.prices,
                 market=self.market,
-                get=data_get if gw is not None else None,
+                fetch_prices=fetch_prices if gw is not None else None,
                 rank=self._symbol_rank,
                 on_state=self._reader_state,
                 metrics=metrics,

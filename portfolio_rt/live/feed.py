@@ -9,9 +9,10 @@ from typing import Any
 from aiohttp import ClientSession
 
 from ..config import Settings
+from ..core.symbols import is_crypto
 from ..ops.metrics import Metrics
 from ..stream.market_hours import MarketHours
-from ..stream.poller import Get, SnapshotPoller
+from ..stream.poller import FetchPrices, PricePoller
 from ..stream.reader import Family, Sink, StreamReader
 from .prices import PriceMap
 
@@ -30,7 +31,7 @@ class MarketFeed:
         secret: str,
         prices: PriceMap,
         market: MarketHours,
-        get: Get | None,
+        fetch_prices: FetchPrices | None,
         rank: Callable[[str], int],
         on_state: Callable[[StreamReader], None] | None = None,
         metrics: Metrics | None = None,
@@ -57,8 +58,8 @@ class MarketFeed:
             for family, url in families.items()
         }
         self.poller = (
-            SnapshotPoller(self, get, stream.snapshot_poll_s, settings.alpaca.data_feed)
-            if get is not None
+            PricePoller(self, fetch_prices, stream.snapshot_poll_s)
+            if fetch_prices is not None
             else None
         )
         self._wanted: set[str] = set()
@@ -79,7 +80,7 @@ class MarketFeed:
     def want(self, symbols: set[str]) -> None:
         """Subscribe each reader to its family's share of `symbols`."""
         self._wanted = set(symbols)
-        crypto = {s for s in symbols if "/" in s}
+        crypto = {s for s in symbols if is_crypto(s)}
         self.readers["stocks"].want(symbols - crypto)
         if "crypto" in self.readers:
             self.readers["crypto"].want(crypto)
@@ -89,7 +90,7 @@ class MarketFeed:
         for reader in self.readers.values():
             out |= reader.overflow
         if "crypto" not in self.readers:
-            out |= {s for s in self._wanted if "/" in s}
+            out |= {s for s in self._wanted if is_crypto(s)}
         return out
 
     def store(self, prices: Mapping[str, float]) -> None:

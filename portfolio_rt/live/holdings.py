@@ -14,11 +14,6 @@ Positions = dict[str, float]
 """symbol → quantity held (shares, coins)."""
 
 
-def is_crypto(symbol: str) -> bool:
-    """Alpaca's crypto symbols are pairs (`BTC/USD`); equities never contain a slash."""
-    return "/" in symbol
-
-
 class HoldingsIndex:
     """Who holds what. `version` changes whenever the set of held symbols may have changed."""
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from ..api.responses import dumps
+from ..core.jsonio import dumps
 from ..core.money import Return, money
 
 Status = Literal["live", "stale", "market_closed", "reconnecting"]

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
 from uuid import UUID, uuid5
 
+from ..core.symbols import is_crypto
 from .ledger import Ledger, Replay
 from .market import Market
 from .records import CENT
@@ -136,7 +137,7 @@ class _Script:
             symbol=symbol,
             side="sell",
             type="market",
-            time_in_force="gtc" if "/" in symbol else "day",
+            time_in_force="gtc" if is_crypto(symbol) else "day",
             qty=qty,
             at=self._at(at),
         )

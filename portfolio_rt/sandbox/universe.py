@@ -14,6 +14,7 @@ from types import MappingProxyType
 from uuid import UUID, uuid5
 
 from ..core.gics import GICS_SECTORS
+from ..core.symbols import is_crypto
 
 SANDBOX_NAMESPACE = UUID("6f1c7f0e-5b7a-4c4e-9d47-2f3b8a5e9c01")
 
@@ -54,7 +55,7 @@ class Universe:
         for inst in self._items:
             self._by_key[inst.symbol.upper()] = inst
             self._by_key[str(inst.asset_id)] = inst
-            if "/" in inst.symbol:
+            if is_crypto(inst.symbol):
                 self._by_key.setdefault(inst.symbol.replace("/", "").upper(), inst)
         self.symbols: tuple[str, ...] = tuple(inst.symbol for inst in self._items)
 

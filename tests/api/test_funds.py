@@ -10,9 +10,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from portfolio_rt.api.funds import IDEMPOTENCY
 from portfolio_rt.sandbox.world import Sandbox
-from portfolio_rt.state import RUNTIME
+from portfolio_rt.state import IDEMPOTENCY, RUNTIME
 
 Auth = Callable[..., dict[str, str]]
 BANK = {

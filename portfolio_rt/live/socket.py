@@ -1,0 +1,193 @@
+"""One live socket's life after the upgrade: the auth phase, the writer task, the read loop
+and the close, as Home Assistant's websocket_api does it.
+
+The route (`api/live.py`) checks the Origin and the upgrade's credentials and prepares the
+socket; everything after that is here. Authentication without credentials at the upgrade is
+a first message `{"type":"auth","token":…}` within `realtime.auth_timeout_s`. Then a
+snapshot, updates and status messages, written by one writer task per socket from the
+connection's bounded queue; a `receive()` loop runs the whole time (aiohttp answers pings and
+notices closes only while one does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import orjson
+import structlog
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from ..auth.tokens import Identity
+from ..config import RealtimeSettings
+from ..core.errors import Forbidden, ServiceError, Unauthorized
+from ..ops.metrics import Metrics
+from . import messages
+from .connection import LiveConnection
+from .engine import RealtimeEngine
+from .frames import text_frame
+
+log = structlog.get_logger("portfolio_rt.live")
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_AUTH_TIMEOUT = 4408
+
+Verify = Callable[[str], Identity]
+"""A token from the auth message → its identity (raises `Unauthorized`)."""
+
+
+async def refuse(ws: web.WebSocketResponse, code: int, error: ServiceError | str) -> None:
+    message = error.message if isinstance(error, ServiceError) else error
+    kind = error.code if isinstance(error, ServiceError) else "unauthorized"
+    with contextlib.suppress(Exception):
+        await ws.send_frame(messages.error(kind, message), WSMsgType.TEXT)
+        await ws.close(code=code, message=message.encode()[:120])
+
+
+async def auth_phase(
+    ws: web.WebSocketResponse, account: UUID, timeout_s: float, verify: Verify
+) -> Identity | None:
+    """Wait for the auth message; on any failure close the socket and return None."""
+    try:
+        msg = await ws.receive(timeout=timeout_s)
+    except TimeoutError:
+        await refuse(ws, CLOSE_AUTH_TIMEOUT, "No auth message arrived in time.")
+        return None
+    if msg.type is not WSMsgType.TEXT:
+        if msg.type not in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+            await refuse(ws, CLOSE_UNAUTHORIZED, 'Send {"type":"auth","token":…} first.')
+        return None
+    try:
+        body: Any = orjson.loads(msg.data)
+        token = body["token"] if body.get("type") == "auth" else None
+    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError):
+        token = None
+    if not isinstance(token, str) or not token:
+        await refuse(ws, CLOSE_UNAUTHORIZED, 'Send {"type":"auth","token":…} first.')
+        return None
+    try:
+        identity = verify(token)
+    except Unauthorized as exc:
+        await refuse(ws, CLOSE_UNAUTHORIZED, exc)
+        return None
+    if identity.account_id != account:
+        await refuse(ws, CLOSE_FORBIDDEN, Forbidden("This is not your account."))
+        return None
+    return identity
+
+
+async def _write_loop(ws: web.WebSocketResponse, conn: LiveConnection, metrics: Metrics) -> None:
+    """The socket's only writer: drains the queue; closes an overflowing client.
+
+    A write stuck on a client that stopped reading is found by the hub's sweeper
+    (`sending_since`), which aborts the connection: no timer per message on this path.
+    """
+    queue = conn.queue
+    loop = asyncio.get_running_loop()
+    try:
+        while not conn.closed:
+            await conn.wait()
+            if conn.overflowed:
+                log.warning("live.slow_client", conn=conn.id, account=conn.account_id)
+                metrics.ws_client_dropped("slow")
+                conn.closed = True
+                queue.clear()
+                try:
+                    async with asyncio.timeout(1.0):
+                        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"slow client")
+                except (TimeoutError, ConnectionError, RuntimeError):
+                    conn.abort()
+                return
+            while queue and not conn.closed:
+                kind, data = queue.popleft()
+                conn.sending_since = loop.time()
+                await ws.send_frame(data, WSMsgType.TEXT)
+                conn.sending_since = 0.0
+                metrics.ws_pushed(kind)
+    except (ConnectionError, RuntimeError):
+        conn.closed = True
+    except Exception:
+        # a writer that died would leave a socket that never hears again: drop it instead
+        log.exception("live.writer_failed", conn=conn.id, account=conn.account_id)
+        conn.closed = True
+        conn.abort()
+
+
+def _direct_writer(
+    ws: web.WebSocketResponse, transport: asyncio.Transport
+) -> Callable[[bytes], bool]:
+    """`LiveConnection.write_now` for this socket: one whole frame in one `write` while the
+    transport has nothing buffered (the kernel takes it at once); otherwise False, and the
+    writer task sends it with aiohttp's flow control. Frames never interleave: aiohttp also
+    writes each uncompressed frame synchronously."""
+
+    def write_now(data: bytes) -> bool:
+        if ws.closed or transport.is_closing() or transport.get_write_buffer_size():
+            return False
+        transport.write(text_frame(data))
+        return True
+
+    return write_now
+
+
+async def serve(
+    ws: web.WebSocketResponse,
+    transport: asyncio.Transport | None,
+    engine: RealtimeEngine,
+    account: UUID,
+    identity: Identity,
+    settings: RealtimeSettings,
+    metrics: Metrics,
+) -> None:
+    """Register the authenticated socket, send its snapshot, then read until it closes."""
+    hub = engine.hub
+    conn = LiveConnection(hub.new_id(), str(account), settings.max_pending)
+    conn.ready = False
+    if transport is not None:
+        conn.abort = transport.abort
+        conn.write_now = _direct_writer(ws, transport)
+    hub.add(conn, ws)
+    writer = asyncio.create_task(_write_loop(ws, conn, metrics), name=f"live-writer-{conn.id}")
+    log.info("live.connected", conn=conn.id, account=conn.account_id, via=identity.via)
+    try:
+        try:
+            snapshot = await engine.snapshot(conn)
+        except ServiceError as exc:
+            log.warning("live.snapshot_failed", conn=conn.id, error=exc.code)
+            conn.ready = True
+            conn.send(messages.error(exc.code, exc.message), "error")
+            await asyncio.sleep(0)
+            await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"try again later")
+            return
+        conn.ready = True
+        conn.send(snapshot, "snapshot")
+        async for msg in ws:  # browsers send nothing; this loop answers pings and sees closes
+            if msg.type is WSMsgType.TEXT and _asks_snapshot(msg.data):
+                conn.send(await engine.snapshot(conn), "snapshot")
+    finally:
+        hub.remove(conn)
+        await _stop_writer(writer, conn, ws)
+        log.info("live.disconnected", conn=conn.id, account=conn.account_id, code=ws.close_code)
+
+
+async def _stop_writer(
+    writer: asyncio.Task[None], conn: LiveConnection, ws: web.WebSocketResponse
+) -> None:
+    """Let the writer flush what is queued (briefly), then stop it; never wait long."""
+    if not writer.done() and conn.queue and not ws.closed:
+        await asyncio.wait({writer}, timeout=0.5)
+    writer.cancel()
+    await asyncio.wait({writer}, timeout=1.0)
+
+
+def _asks_snapshot(text: str) -> bool:
+    """`{"type":"snapshot"}`: the client wants a fresh snapshot (e.g. after a gap)."""
+    try:
+        body = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(body, dict) and body.get("type") == "snapshot"
