@@ -24,10 +24,10 @@ import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 from multidict import CIMultiDictProxy
 
+from ..core import stream_errors
 from .keys import SANDBOX
 from .market import Bar, Trade
 from .stream_codec import (
-    CLOSING_ERRORS,
     Encoder,
     Family,
     Wire,
@@ -154,7 +154,9 @@ class StreamConnection:
 
     def send_error(self, code: int, msg: str | None = None) -> None:
         """Queue an error; closing errors (402, 404, 406, 407, 409) close the socket after it."""
-        self.send(error_message(code, msg), WSCloseCode.OK if code in CLOSING_ERRORS else None)
+        self.send(
+            error_message(code, msg), WSCloseCode.OK if code in stream_errors.CLOSING else None
+        )
 
     def send_data(self, elements: list[bytes]) -> None:
         """Queue encoded data messages; a backlog over `max_pending` makes a slow client.
@@ -269,12 +271,12 @@ class StreamConnection:
             if not self.authenticated:
                 timeout = deadline - loop.time()
                 if timeout <= 0:
-                    await self._close_with_error(404)
+                    await self._close_with_error(stream_errors.AUTH_TIMEOUT)
                     return
             try:
                 msg = await self.ws.receive(timeout=timeout)
             except TimeoutError:
-                await self._close_with_error(404)
+                await self._close_with_error(stream_errors.AUTH_TIMEOUT)
                 return
             if msg.type is WSMsgType.TEXT or msg.type is WSMsgType.BINARY:
                 await self._on_action(msg.data)
@@ -284,7 +286,7 @@ class StreamConnection:
     async def _close_with_error(self, code: int, msg: str | None = None) -> None:
         """Send an error; for closing errors also close the socket after it and wait."""
         self.send_error(code, msg)
-        if code in CLOSING_ERRORS:
+        if code in stream_errors.CLOSING:
             self.hub.release(self)
             self.closing = True
             writer = self._writer
@@ -296,41 +298,41 @@ class StreamConnection:
         try:
             message = decode_client_message(data)
         except ValueError:
-            self.send_error(400)
+            self.send_error(stream_errors.INVALID_SYNTAX)
             return
         action = message.get("action") if isinstance(message, dict) else None
         if not isinstance(message, dict) or not isinstance(action, str):
-            self.send_error(400)
+            self.send_error(stream_errors.INVALID_SYNTAX)
             return
         if action == "auth":
             if self.authenticated:
-                self.send_error(403)
+                self.send_error(stream_errors.ALREADY_AUTHENTICATED)
                 return
             key, secret = message.get("key"), message.get("secret")
             if not isinstance(key, str) or not isinstance(secret, str):
-                self.send_error(400)
+                self.send_error(stream_errors.INVALID_SYNTAX)
                 return
             await self._authenticate(key, secret)
         elif action in ("subscribe", "unsubscribe"):
             if not self.authenticated:
-                self.send_error(401)
+                self.send_error(stream_errors.NOT_AUTHENTICATED)
                 return
             await self._subscribe(action, message)
         else:
-            self.send_error(400)
+            self.send_error(stream_errors.INVALID_SYNTAX)
 
     async def _authenticate(self, key: str, secret: str) -> bool:
         if not await self._fault("auth"):
             return False
         hub = self.hub
         if not hub.credentials_ok(key, secret):
-            await self._close_with_error(402)
+            await self._close_with_error(stream_errors.AUTH_FAILED)
             return False
         if self.feed not in hub.settings.feeds:
-            await self._close_with_error(409)
+            await self._close_with_error(stream_errors.INSUFFICIENT_SUBSCRIPTION)
             return False
         if not hub.acquire(self, key):
-            await self._close_with_error(406)
+            await self._close_with_error(stream_errors.CONNECTION_LIMIT)
             return False
         self.send(success_message("authenticated"))
         log.info("stream.authenticated", conn=self.id, path=self.path, fmt=self.fmt)
@@ -366,7 +368,7 @@ class StreamConnection:
         if rule.kind == "error":
             code = rule.code if rule.code is not None else 500
             await self._close_with_error(code, rule.message)
-            return event == "connect" and code not in CLOSING_ERRORS
+            return event == "connect" and code not in stream_errors.CLOSING
         return True
 
     def send_raw(self, data: bytes) -> None:
@@ -525,7 +527,7 @@ class StreamHub:
         try:
             async with asyncio.timeout(grace):
                 await conn.ws.send_frame(
-                    control_frame(error_message(407), conn.fmt),
+                    control_frame(error_message(stream_errors.SLOW_CLIENT), conn.fmt),
                     WSMsgType.BINARY if binary else WSMsgType.TEXT,
                 )
                 await conn.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"slow client")
@@ -613,7 +615,7 @@ class StreamHub:
         if rule.kind == "error":
             code = rule.code if rule.code is not None else 500
             conn.send_error(code, rule.message)
-            if code in CLOSING_ERRORS:
+            if code in stream_errors.CLOSING:
                 self.release(conn)
             return True
         return False

@@ -8,7 +8,7 @@ array header, so fanning one tick out to many sockets never encodes it twice.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -16,29 +16,14 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import msgpack
 import orjson
 
+from ..core import stream_errors
+
 if TYPE_CHECKING:
     from .market import Bar, Quote, Trade
 
 WireFormat = Literal["msgpack", "json"]
 Family = Literal["stocks", "crypto"]
 
-ERROR_MESSAGES: Final[Mapping[int, str]] = {
-    400: "invalid syntax",
-    401: "not authenticated",
-    402: "auth failed",
-    403: "already authenticated",
-    404: "auth timeout",
-    405: "symbol limit exceeded",
-    406: "connection limit exceeded",
-    407: "slow client",
-    408: "v2 not enabled",
-    409: "insufficient subscription",
-    410: "invalid subscribe action for this feed",
-    411: "insufficient scope",
-    500: "internal error",
-}
-CLOSING_ERRORS: Final = frozenset({402, 404, 406, 407, 409})
-"""Errors after which Alpaca closes the connection."""
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US: Final = timedelta(microseconds=1)
@@ -48,7 +33,11 @@ Wire = dict[str, Any]
 
 def error_message(code: int, msg: str | None = None) -> Wire:
     """`{"T":"error","code":N,"msg":…}` with Alpaca's text for the code."""
-    return {"T": "error", "code": code, "msg": msg or ERROR_MESSAGES.get(code, "internal error")}
+    return {
+        "T": "error",
+        "code": code,
+        "msg": msg or stream_errors.MESSAGES.get(code, "internal error"),
+    }
 
 
 def success_message(msg: str) -> Wire:

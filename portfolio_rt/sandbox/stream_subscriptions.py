@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from ..core.stream_errors import INVALID_SUBSCRIBE_ACTION, INVALID_SYNTAX, SYMBOL_LIMIT
 from .stream_codec import Family, Wire
 
 STOCK_CHANNELS: Final = (
@@ -46,9 +47,11 @@ def parse_request(family: Family, message: Mapping[str, object]) -> dict[str, li
         if key == "action":
             continue
         if key not in accepted:
-            raise SubscriptionError(410 if key in ALL_CHANNELS else 400)
+            raise SubscriptionError(
+                INVALID_SUBSCRIBE_ACTION if key in ALL_CHANNELS else INVALID_SYNTAX
+            )
         if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-            raise SubscriptionError(400)
+            raise SubscriptionError(INVALID_SYNTAX)
         wanted[key] = [s for s in value if s]
     return wanted
 
@@ -99,7 +102,7 @@ class Subscriptions:
                     current.pop(s, None)
         distinct = set().union(*proposed.values())
         if action == "subscribe" and len(distinct) > limit:
-            raise SubscriptionError(405)
+            raise SubscriptionError(SYMBOL_LIMIT)
         self._channels = proposed
         return added
 

@@ -7,14 +7,10 @@ from typing import Any, Final, Literal
 import msgpack
 import orjson
 
+from ..core.stream_errors import AUTH_FAILED, INSUFFICIENT_SUBSCRIPTION
+
 Encoding = Literal["msgpack", "json"]
 
-AUTH_FAILED: Final = 402
-AUTH_TIMEOUT: Final = 404
-SYMBOL_LIMIT: Final = 405
-CONNECTION_LIMIT: Final = 406
-SLOW_CLIENT: Final = 407
-INSUFFICIENT_SUBSCRIPTION: Final = 409
 FATAL: Final = frozenset({AUTH_FAILED, INSUFFICIENT_SUBSCRIPTION})
 """Errors no reconnect can fix: stop and report (bad credentials, feed not in the plan)."""
 CONTROL: Final = frozenset({"success", "error", "subscription"})

@@ -25,6 +25,7 @@ import structlog
 from aiohttp import ClientError, ClientSession, ClientWebSocketResponse, WSMsgType
 
 from ..config import StreamSettings
+from ..core import stream_errors
 from ..core.tasks import BackgroundTask
 from . import protocol
 from .market_hours import MarketHours
@@ -140,7 +141,7 @@ class StreamReader(BackgroundTask):
                     self._set_state("auth_failed")
                     return
                 reason = f"error {exc.code}"
-                if exc.code == protocol.CONNECTION_LIMIT:
+                if exc.code == stream_errors.CONNECTION_LIMIT:
                     delay = self.settings.connection_limit_delay_s * random.uniform(1.0, 1.5)  # noqa: S311
             except (ClientError, ConnectionError, TimeoutError, ValueError) as exc:
                 reason = type(exc).__name__
@@ -285,7 +286,7 @@ class StreamReader(BackgroundTask):
                 self._changed.set()  # the limit is not known exactly yet: probe higher
         elif kind == "error":
             code = int(message.get("code", 500))
-            if code == protocol.SYMBOL_LIMIT:
+            if code == stream_errors.SYMBOL_LIMIT:
                 tried = len(self._requested)
                 self._cap_bad = tried if self._cap_bad is None else min(self._cap_bad, tried)
                 self._requested = set(self.subscribed)
