@@ -1,7 +1,8 @@
 """What each symbol is: asset class, sector mix, issuer or look-through index, fallback volatility.
 
 The table is the S&P 500 constituents file shipped in `portfolio_rt/data` (GICS sectors; source
-and licence in that folder's README) plus the hand-made table in `funds.py`. A symbol found in
+and licence in that folder's README) plus the project's hand-made reference table
+(`portfolio_rt/data/analytics_reference.toml`, loaded by `reference.py`). A symbol found in
 neither goes to "Other" (asset class and sector), except that Alpaca's `crypto` class is trusted.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from portfolio_rt.analytics import funds
+from portfolio_rt.analytics import reference
 from portfolio_rt.analytics.models import (
     BONDS,
     CRYPTO,
@@ -35,7 +36,7 @@ class Classification:
     """How the engine sees one symbol.
 
     Exactly one of `issuer` (a single company, coin or commodity) and `index` (a diversified
-    fund, looked through with `funds.INDEXES`) is set.
+    fund, looked through with `reference.INDEXES`) is set.
     """
 
     symbol: str
@@ -59,7 +60,7 @@ def crypto_base(symbol: str) -> str | None:
         base, _, quote = s.partition("/")
         return base if quote in _QUOTES else None
     for quote in _QUOTES:
-        if s.endswith(quote) and s[: -len(quote)] in funds.COINS:
+        if s.endswith(quote) and s[: -len(quote)] in reference.COINS:
             return s[: -len(quote)]
     return None
 
@@ -102,7 +103,7 @@ class Classifier:
         coin = crypto_base(symbol)
         if coin is not None or alpaca_class == "crypto":
             base = coin or symbol.strip().upper().split("/")[0]
-            name, vol = funds.COINS.get(base, (base, funds.UNKNOWN_COIN_VOL))
+            name, vol = reference.COINS.get(base, (base, reference.UNKNOWN_COIN_VOL))
             return Classification(
                 symbol, name, "crypto", ((CRYPTO, 1.0),), ((CRYPTO, 1.0),), f"coin:{base}", None,
                 vol,
@@ -114,14 +115,14 @@ class Classifier:
             sectors: Weights = ((sector if sector in GICS_SECTORS else OTHER, 1.0),)
             return Classification(
                 symbol, name, "stock", ((US_STOCKS, 1.0),), sectors, issuer, None,
-                funds.LARGE_CAP_VOL,
+                reference.LARGE_CAP_VOL,
             )  # fmt: skip
-        fund = funds.FUNDS.get(key)
+        fund = reference.FUNDS.get(key)
         if fund is not None:
-            profile = funds.SECTOR_PROFILES.get(fund.sectors)
+            profile = reference.SECTOR_PROFILES.get(fund.sectors)
             if fund.sectors == "allocation":
                 stocks = sum(w for c, w in fund.classes if c != BONDS)
-                world = funds.SECTOR_PROFILES["world"]
+                world = reference.SECTOR_PROFILES["world"]
                 sectors = (
                     *((s, w * stocks) for s, w in world),
                     (FIXED_INCOME, 1.0 - stocks),
@@ -134,17 +135,17 @@ class Classifier:
                 symbol, fund.name, "fund", fund.classes, sectors, fund.issuer, fund.index,
                 fund.proxy_vol,
             )  # fmt: skip
-        other = funds.OTHER_STOCKS.get(key)
+        other = reference.OTHER_STOCKS.get(key)
         if other is not None:
             name, sector, intl, speculative = other
-            vol = funds.SPECULATIVE_VOL if speculative else funds.OTHER_STOCK_VOL
+            vol = reference.SPECULATIVE_VOL if speculative else reference.OTHER_STOCK_VOL
             return Classification(
                 symbol, name, "stock", ((INTL_STOCKS if intl else US_STOCKS, 1.0),),
                 ((sector, 1.0),), f"sym:{key}", None, vol,
             )  # fmt: skip
         return Classification(
             symbol, symbol, "unknown", ((OTHER, 1.0),), ((OTHER, 1.0),), f"sym:{key}", None,
-            funds.UNKNOWN_VOL,
+            reference.UNKNOWN_VOL,
         )  # fmt: skip
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from portfolio_rt.analytics import funds
+from portfolio_rt.analytics import reference
 from portfolio_rt.analytics.classification import Classification, Classifier
 from portfolio_rt.analytics.covariance import RiskModel
 from portfolio_rt.analytics.models import (
@@ -103,7 +103,7 @@ def look_through(
     names: dict[str, str] = {}
     by_index: dict[str, float] = {}
     for c, w in zip(classes, weights, strict=True):
-        if c.index is not None and c.index in funds.INDEXES:
+        if c.index is not None and c.index in reference.INDEXES:
             by_index[c.index] = by_index.get(c.index, 0.0) + w
         else:
             key = c.issuer or f"sym:{c.symbol}"
@@ -112,7 +112,7 @@ def look_through(
     pool_weight: dict[str, float] = {}
     pool_count: dict[str, float] = {}
     for index, w in sorted(by_index.items()):
-        profile = funds.INDEXES[index]
+        profile = reference.INDEXES[index]
         for symbol, share in profile.top:
             key = classifier.issuer_of(symbol)
             issuers[key] = issuers.get(key, 0.0) + w * share
@@ -141,8 +141,8 @@ class DiversificationInputs:
 
 
 def internal_dr(c: Classification) -> float:
-    if c.index is not None and c.index in funds.INDEXES:
-        return funds.INDEXES[c.index].internal_dr
+    if c.index is not None and c.index in reference.INDEXES:
+        return reference.INDEXES[c.index].internal_dr
     return 1.0
 
 
@@ -221,7 +221,7 @@ def diversification_score(
     if gics:
         top_sector, top_weight = max(gics.items(), key=lambda item: (item[1], item[0]))
         stocks = sum(gics.values())
-        benchmark = dict(funds.SECTOR_PROFILES["sp500"]).get(top_sector, 0.0)
+        benchmark = dict(reference.SECTOR_PROFILES["sp500"]).get(top_sector, 0.0)
         factors.append(
             Factor(
                 "Sectors",

@@ -6,8 +6,8 @@ import pytest
 
 from portfolio_rt.analytics import Classifier
 from portfolio_rt.analytics.diversification import look_through
-from portfolio_rt.analytics.funds import FUNDS, INDEXES, SECTOR_PROFILES
 from portfolio_rt.analytics.models import GICS_SECTORS, SECTORS
+from portfolio_rt.analytics.reference import FUNDS, INDEXES, SECTOR_PROFILES
 from portfolio_rt.sandbox.universe import default_universe
 
 
