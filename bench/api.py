@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -33,7 +32,7 @@ from bench.common import percentile  # noqa: E402
 from portfolio_rt.config import LogSettings  # noqa: E402
 from portfolio_rt.ops.logs import configure_logging  # noqa: E402
 from portfolio_rt.state import RUNTIME  # noqa: E402
-from tests.api.live_service import LiveService, live_service  # noqa: E402
+from tests.fixtures.live_service import LiveService, live_service  # noqa: E402
 
 ROUTES = (
     "/api/portfolio/summary",
@@ -203,7 +202,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     configure_logging(LogSettings(format="console", level="warning"))
-    with tempfile.TemporaryDirectory() as tmp, live_service(Path(tmp)) as service:
+    with live_service() as service:
         result = asyncio.run(run(service, args))
     if args.json:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())

@@ -12,8 +12,7 @@ from portfolio_rt.app import create_app
 from portfolio_rt.config import with_overrides
 from portfolio_rt.sandbox.world import Sandbox
 from portfolio_rt.state import RUNTIME
-
-from .conftest import service_settings
+from tests.fixtures.settings import service_settings
 
 Auth = Callable[..., dict[str, str]]
 POSITIONS = "/v1/trading/accounts/*/positions"
@@ -53,7 +52,7 @@ async def test_upstream_timeout_is_504(
     aiohttp_client, tmp_path, fresh_sandbox_server, auth_for: Auth, fresh_sandbox: Sandbox
 ) -> None:  # type: ignore[no-untyped-def]
     settings = with_overrides(
-        service_settings(tmp_path, fresh_sandbox_server), alpaca={"request_timeout_s": 0.3}
+        service_settings(fresh_sandbox_server), alpaca={"request_timeout_s": 0.3}
     )
     client = await aiohttp_client(create_app(settings))
     fresh_sandbox.faults.add({"route": POSITIONS, "kind": "latency", "latency_ms": 2000})

@@ -12,15 +12,9 @@ from aiohttp.test_utils import TestClient
 
 from portfolio_rt.sandbox.world import Sandbox
 from portfolio_rt.state import IDEMPOTENCY, RUNTIME
+from tests.fixtures.funds import BANK
 
 Auth = Callable[..., dict[str, str]]
-BANK = {
-    "owner_name": "Maya Lopez",
-    "account_type": "checking",
-    "account_number": "000123456789",
-    "routing_number": "121000358",
-    "nickname": "Everyday checking",
-}
 
 
 async def link(client: TestClient, headers: dict[str, str]) -> dict[str, object]:

@@ -7,20 +7,13 @@ from aiohttp.test_utils import TestClient
 
 from portfolio_rt import __version__
 from portfolio_rt.app import create_app
-from portfolio_rt.config import load_settings
+from tests.fixtures.settings import alpaca_settings
 
 
 @pytest.fixture
 async def client(aiohttp_client, tmp_path) -> TestClient:  # type: ignore[no-untyped-def]
     # Alpaca mode with dummy keys: no sandbox is started and nothing is called upstream.
-    env = {
-        "ALPACA_BROKER_API_KEY": "k",
-        "ALPACA_BROKER_SECRET_KEY": "s",
-        "PORTFOLIO_RT_SECRET": "a-signing-secret-of-at-least-32-characters",
-    }
-    (tmp_path / "config.toml").write_text("[alpaca]\nmode = 'alpaca'\n", encoding="utf-8")
-    settings = load_settings(tmp_path / "config.toml", env=env)
-    return await aiohttp_client(create_app(settings))
+    return await aiohttp_client(create_app(alpaca_settings()))
 
 
 async def test_health_answers_ok(client: TestClient) -> None:

@@ -5,7 +5,6 @@ violates the document."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import schemathesis
@@ -20,8 +19,7 @@ from schemathesis.checks import (
 )
 
 from portfolio_rt.api.openapi import build_openapi
-
-from .live_service import LiveService, live_service
+from tests.fixtures.live_service import LiveService, live_service
 
 DOCUMENT = build_openapi()
 schema = schemathesis.openapi.from_dict(DOCUMENT)
@@ -46,7 +44,7 @@ async def test_document_is_served_and_covers_every_route(api, auth_for, shared_s
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
-    with live_service(Path(tmp_path_factory.mktemp("schemathesis"))) as live:
+    with live_service() as live:
         yield live
 
 

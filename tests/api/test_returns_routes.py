@@ -13,8 +13,7 @@ from aiohttp.test_utils import TestClient
 from portfolio_rt.app import create_app
 from portfolio_rt.core.periods import NEW_YORK
 from portfolio_rt.sandbox.world import Sandbox
-
-from .conftest import service_settings
+from tests.fixtures.settings import service_settings
 
 Auth = Callable[..., dict[str, str]]
 
@@ -89,7 +88,7 @@ async def test_benchmark_follows_the_same_points(
 async def test_unknown_benchmark_says_why(
     aiohttp_client, tmp_path, sandbox_server, auth_for: Auth, shared_sandbox: Sandbox
 ) -> None:  # type: ignore[no-untyped-def]
-    settings = service_settings(tmp_path, sandbox_server, '[returns]\nbenchmark_symbol = "ZZZZ"\n')
+    settings = service_settings(sandbox_server, returns={"benchmark_symbol": "ZZZZ"})
     client = await aiohttp_client(create_app(settings))
     body = await history(client, auth_for, shared_sandbox, "jordan", "1Y")
     assert body["benchmark"]["return_pct"] is None

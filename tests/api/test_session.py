@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from aiohttp.test_utils import TestClient
 
 from portfolio_rt.app import create_app
-from portfolio_rt.config import load_settings
 from portfolio_rt.state import RUNTIME
+from tests.fixtures.settings import make_settings
 
 
 @pytest.fixture
-async def demo(aiohttp_client, tmp_path: Path) -> TestClient:  # type: ignore[no-untyped-def]
-    (tmp_path / "config.toml").write_text(
-        "[alpaca]\nmode = 'sandbox'\n[auth]\nlogin_max_failures = 3\n[sandbox]\n"
-        "transfer_delay_s = 0.5\n",
-        encoding="utf-8",
+async def demo(aiohttp_client) -> TestClient:  # type: ignore[no-untyped-def]
+    settings = make_settings(
+        alpaca={"mode": "sandbox"},
+        auth={"login_max_failures": 3},
+        sandbox={"transfer_delay_s": 0.5},
     )
-    return await aiohttp_client(create_app(load_settings(tmp_path / "config.toml", env={})))
+    return await aiohttp_client(create_app(settings))
 
 
 async def login(client: TestClient, username: str = "maya", password: str = "demo", **kw):  # type: ignore[no-untyped-def]
@@ -114,12 +112,9 @@ async def test_logout_ends_the_session(demo: TestClient) -> None:
 
 
 @pytest.fixture
-async def proxied(aiohttp_client, tmp_path: Path) -> TestClient:  # type: ignore[no-untyped-def]
-    (tmp_path / "config.toml").write_text(
-        "[alpaca]\nmode = 'sandbox'\n[server]\ntrust_forwarded_headers = true\n",
-        encoding="utf-8",
-    )
-    return await aiohttp_client(create_app(load_settings(tmp_path / "config.toml", env={})))
+async def proxied(aiohttp_client) -> TestClient:  # type: ignore[no-untyped-def]
+    settings = make_settings(alpaca={"mode": "sandbox"}, server={"trust_forwarded_headers": True})
+    return await aiohttp_client(create_app(settings))
 
 
 async def test_behind_a_trusted_tls_proxy_the_cookie_is_secure_and_origin_matches(

@@ -16,9 +16,8 @@ from portfolio_rt.auth.tokens import ALL_SCOPES
 from portfolio_rt.sandbox.app import RunningSandbox
 from portfolio_rt.sandbox.world import Sandbox
 from portfolio_rt.state import TOKENS
-from tests.redis_server import RedisServer, redis_server
-
-from .conftest import service_settings
+from tests.fixtures.redis import RedisServer, redis_server
+from tests.fixtures.settings import service_settings
 
 SUMMARY = "/api/portfolio/summary"
 
@@ -30,11 +29,9 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 async def instance(
-    aiohttp_client, tmp_path: Path, sandbox_server: RunningSandbox, redis: RedisServer, name: str
+    aiohttp_client, sandbox_server: RunningSandbox, redis: RedisServer
 ) -> TestClient:  # type: ignore[no-untyped-def]
-    directory = tmp_path / name
-    directory.mkdir()
-    settings = service_settings(directory, sandbox_server, f'[redis]\nurl = "{redis.url}"\n')
+    settings = service_settings(sandbox_server, redis={"url": redis.url})
     client: TestClient = await aiohttp_client(create_app(settings))
     return client
 
@@ -60,8 +57,8 @@ async def eventually_refused(client: TestClient, headers: dict[str, str]) -> Non
 async def test_a_logout_on_one_instance_ends_the_session_on_every_instance(
     aiohttp_client, tmp_path: Path, sandbox_server, shared_sandbox: Sandbox, redis: RedisServer
 ) -> None:  # type: ignore[no-untyped-def]
-    first = await instance(aiohttp_client, tmp_path, sandbox_server, redis, "a")
-    second = await instance(aiohttp_client, tmp_path, sandbox_server, redis, "b")
+    first = await instance(aiohttp_client, sandbox_server, redis)
+    second = await instance(aiohttp_client, sandbox_server, redis)
     headers = bearer(first, shared_sandbox.personas["maya"])
     other = bearer(first, shared_sandbox.personas["jordan"])
     assert await status_of(second, headers) == 200
@@ -72,7 +69,7 @@ async def test_a_logout_on_one_instance_ends_the_session_on_every_instance(
     await eventually_refused(second, headers)
     assert await status_of(second, other) == 200  # only that session ended
 
-    late = await instance(aiohttp_client, tmp_path, sandbox_server, redis, "c")
+    late = await instance(aiohttp_client, sandbox_server, redis)
     await eventually_refused(late, headers)  # it loads past logouts when it subscribes
     assert await status_of(late, other) == 200
 
@@ -80,7 +77,7 @@ async def test_a_logout_on_one_instance_ends_the_session_on_every_instance(
 async def test_with_redis_down_a_logout_still_ends_the_session_where_it_was_made(
     aiohttp_client, tmp_path: Path, sandbox_server, shared_sandbox: Sandbox, redis: RedisServer
 ) -> None:  # type: ignore[no-untyped-def]
-    client = await instance(aiohttp_client, tmp_path, sandbox_server, redis, "a")
+    client = await instance(aiohttp_client, sandbox_server, redis)
     headers = bearer(client, shared_sandbox.personas["maya"])
     redis.stop()
     async with client.post("/api/auth/logout", headers=headers) as response:

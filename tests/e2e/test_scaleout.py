@@ -25,7 +25,7 @@ from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType
 
 from portfolio_rt.auth.tokens import READ, TokenService
 from portfolio_rt.config import AuthSettings
-from tests.redis_server import RedisServer, free_port, redis_server
+from tests.fixtures.redis import RedisServer, free_port, redis_server
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY, SECRET = "scaleout-key", "scaleout-secret"

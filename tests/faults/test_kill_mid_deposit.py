@@ -15,17 +15,12 @@ import requests
 from portfolio_rt.auth.tokens import ALL_SCOPES, TokenService
 from portfolio_rt.config import AuthSettings
 from portfolio_rt.sandbox.personas import persona_account_id
-from tests.processes import Process, sandbox_process, service_process
+from tests.fixtures.funds import BANK
+from tests.fixtures.processes import Process, sandbox_process, service_process
 
 KEY, SECRET = "kill-test-key", "kill-test-secret"
 SIGNING = "a-signing-secret-for-the-kill-test-0123456789"
 MAYA = persona_account_id("maya")
-BANK = {
-    "owner_name": "Maya Lopez",
-    "account_type": "checking",
-    "account_number": "000123456789",
-    "routing_number": "121000358",
-}
 
 
 @pytest.fixture

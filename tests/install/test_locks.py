@@ -17,8 +17,8 @@ from types import ModuleType
 import pytest
 import requests
 
-from tests.processes import ROOT, Process
-from tests.redis_server import free_port
+from tests.fixtures.processes import ROOT, Process
+from tests.fixtures.redis import free_port
 
 REQUIREMENTS = ROOT / "requirements"
 LOCKS = ("build.txt", "service.txt", "test.txt", "tools.txt")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -12,25 +11,14 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from portfolio_rt.app import create_app
-from portfolio_rt.config import Settings, load_settings, with_overrides
+from portfolio_rt.config import with_overrides
 from portfolio_rt.ops.metrics import METRICS, STREAM_STATES, Metrics
 from portfolio_rt.sandbox.world import Sandbox
-from tests.api.conftest import service_settings
+from tests.fixtures.settings import alpaca_settings, service_settings
 
 POSITIONS = "/v1/trading/accounts/*/positions"
 
 METRICS_TOKEN = "metrics-token-for-tests-0123456789"
-
-
-def alpaca_settings(tmp_path: Path, extra: str = "", **env: str) -> Settings:
-    """Alpaca mode with dummy keys: nothing is started or called upstream."""
-    (tmp_path / "config.toml").write_text(f"[alpaca]\nmode = 'alpaca'\n{extra}", encoding="utf-8")
-    base = {
-        "ALPACA_BROKER_API_KEY": "k",
-        "ALPACA_BROKER_SECRET_KEY": "s",
-        "PORTFOLIO_RT_SECRET": "a-signing-secret-of-at-least-32-characters",
-    }
-    return load_settings(tmp_path / "config.toml", env=base | env)
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -47,7 +35,7 @@ def value(text: str, name: str, **labels: str) -> float:
 
 @pytest.fixture
 async def client(aiohttp_client, tmp_path) -> TestClient:  # type: ignore[no-untyped-def]
-    return await aiohttp_client(create_app(alpaca_settings(tmp_path)))
+    return await aiohttp_client(create_app(alpaca_settings()))
 
 
 async def scrape(client: TestClient, **headers: str) -> str:
@@ -118,8 +106,8 @@ async def test_unknown_methods_do_not_create_series(client: TestClient) -> None:
 
 
 async def test_each_app_has_its_own_registry(aiohttp_client, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    first = await aiohttp_client(create_app(alpaca_settings(tmp_path)))
-    second = await aiohttp_client(create_app(alpaca_settings(tmp_path)))
+    first = await aiohttp_client(create_app(alpaca_settings()))
+    second = await aiohttp_client(create_app(alpaca_settings()))
     await first.get("/health")
     assert first.app[METRICS].registry is not second.app[METRICS].registry
     assert (
@@ -136,7 +124,7 @@ async def test_each_app_has_its_own_registry(aiohttp_client, tmp_path) -> None: 
 
 
 async def test_metrics_can_be_switched_off(aiohttp_client, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    settings = alpaca_settings(tmp_path, "[server]\nmetrics_enabled = false\n")
+    settings = alpaca_settings(server={"metrics_enabled": False})
     client = await aiohttp_client(create_app(settings))
     response = await client.get("/metrics")
     assert response.status == 404
@@ -144,7 +132,7 @@ async def test_metrics_can_be_switched_off(aiohttp_client, tmp_path) -> None:  #
 
 
 async def test_metrics_token_is_required_when_set(aiohttp_client, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    settings = alpaca_settings(tmp_path, PORTFOLIO_RT_METRICS_TOKEN=METRICS_TOKEN)
+    settings = alpaca_settings({"PORTFOLIO_RT_METRICS_TOKEN": METRICS_TOKEN})
     client = await aiohttp_client(create_app(settings))
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": METRICS_TOKEN}):
         response = await client.get("/metrics", headers=headers)
@@ -192,9 +180,7 @@ async def test_upstream_failures_count_errors_retries_and_stale_serves(
     auth_for,
     fresh_sandbox: Sandbox,  # type: ignore[no-untyped-def]
 ) -> None:
-    settings = with_overrides(
-        service_settings(tmp_path, fresh_sandbox_server), broker={"cache_ttl_s": 0.0}
-    )
+    settings = with_overrides(service_settings(fresh_sandbox_server), broker={"cache_ttl_s": 0.0})
     client = await aiohttp_client(create_app(settings))
     headers = auth_for(client, fresh_sandbox.personas["maya"])
     assert (await client.get("/api/portfolio/positions", headers=headers)).status == 200
@@ -242,7 +228,7 @@ async def test_open_circuit_is_reported_and_rejections_counted(
     fresh_sandbox: Sandbox,  # type: ignore[no-untyped-def]
 ) -> None:
     settings = with_overrides(
-        service_settings(tmp_path, fresh_sandbox_server),
+        service_settings(fresh_sandbox_server),
         broker={"circuit_failure_threshold": 1, "retry_attempts": 0, "circuit_reset_s": 60.0},
     )
     client = await aiohttp_client(create_app(settings))

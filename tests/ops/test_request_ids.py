@@ -3,44 +3,24 @@ handling it (the handler's own lines too), and the error body."""
 
 from __future__ import annotations
 
-import io
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import orjson
-import pytest
-import structlog
 from aiohttp.test_utils import TestClient
 
-from portfolio_rt.config import LogSettings
-from portfolio_rt.ops.logs import configure_logging
 from portfolio_rt.sandbox.world import Sandbox
+from tests.fixtures.logs import CapturedLogs
 
 Auth = Callable[..., dict[str, str]]
 
 
-@pytest.fixture
-def log_lines() -> Iterator[Callable[[], list[dict[str, object]]]]:
-    out = io.StringIO()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    configure_logging(LogSettings(format="json", level="debug"), stream=out)
-    try:
-        yield lambda: [orjson.loads(line) for line in out.getvalue().splitlines() if line]
-    finally:
-        structlog.reset_defaults()
-        root.handlers[:] = handlers
-        root.setLevel(level)
-
-
 async def test_caller_id_is_in_header_error_body_and_log(
-    api: TestClient, log_lines: Callable[[], list[dict[str, object]]]
+    api: TestClient, captured_logs: CapturedLogs
 ) -> None:
     response = await api.get("/api/portfolio/summary", headers={"X-Request-ID": "trace-0001-abcd"})
     assert response.status == 401
     assert response.headers["X-Request-ID"] == "trace-0001-abcd"
     assert (await response.json())["error"]["request_id"] == "trace-0001-abcd"
-    access = [line for line in log_lines() if line["event"] == "http.request"]
+    access = [line for line in captured_logs.lines() if line["event"] == "http.request"]
     assert access[-1]["request_id"] == "trace-0001-abcd"
     assert access[-1]["status"] == 401
 
@@ -49,7 +29,7 @@ async def test_handler_log_lines_carry_the_request_id(
     fresh_api: TestClient,
     auth_for: Auth,
     fresh_sandbox: Sandbox,
-    log_lines: Callable[[], list[dict[str, object]]],
+    captured_logs: CapturedLogs,
 ) -> None:
     bank = {
         "owner_name": "Alex Kim",
@@ -62,12 +42,12 @@ async def test_handler_log_lines_carry_the_request_id(
     }
     response = await fresh_api.post("/api/funds/bank-accounts", json=bank, headers=headers)
     assert response.status == 201
-    lines = log_lines()
+    lines = captured_logs.lines()
     linked = next(line for line in lines if line["event"] == "funds.bank_linked")
     assert linked["request_id"] == "link-bank-trace-42"
     # Lines after the request are not attributed to it.
     await fresh_api.get("/health")
-    last = [line for line in log_lines() if line["event"] == "http.request"][-1]
+    last = [line for line in captured_logs.lines() if line["event"] == "http.request"][-1]
     assert last["request_id"] != "link-bank-trace-42"
 
 

@@ -18,7 +18,8 @@ import pytest
 from aiohttp import WSCloseCode, web
 
 import portfolio_rt.__main__ as entry
-from portfolio_rt.config import Settings, load_settings
+from portfolio_rt.config import Settings
+from tests.fixtures.settings import alpaca_settings
 
 GRACE_S = 10.0
 ALPACA_ENV = ("ALPACA_BROKER_API_KEY", "ALPACA_BROKER_SECRET_KEY")
@@ -98,19 +99,6 @@ async def test_sigterm_closes_sockets_and_exits_zero_within_ten_seconds(tmp_path
     assert b"Traceback" not in stderr
 
 
-def alpaca_settings(tmp_path: Path) -> Settings:
-    (tmp_path / "config.toml").write_text(
-        "[server]\nport = 0\nshutdown_timeout_s = 3.0\n[alpaca]\nmode = 'alpaca'\n",
-        encoding="utf-8",
-    )
-    env = {
-        "ALPACA_BROKER_API_KEY": "k",
-        "ALPACA_BROKER_SECRET_KEY": "s",
-        "PORTFOLIO_RT_SECRET": "a-signing-secret-of-at-least-32-characters",
-    }
-    return load_settings(tmp_path / "config.toml", env=env)
-
-
 async def test_in_flight_request_finishes_and_new_ones_are_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -131,7 +119,9 @@ async def test_in_flight_request_finishes_and_new_ones_are_refused(
     monkeypatch.setattr(entry, "create_app", create_app_with_slow_route)
     monkeypatch.setattr(entry, "print_banner", lambda app, url: urls.append(url))
 
-    server = asyncio.create_task(entry.serve(alpaca_settings(tmp_path)))
+    server = asyncio.create_task(
+        entry.serve(alpaca_settings(server={"port": 0, "shutdown_timeout_s": 3.0}))
+    )
     while not urls:
         assert not server.done()
         await asyncio.sleep(0.01)

@@ -58,7 +58,7 @@ from alpaca.trading.requests import (
 )
 
 from portfolio_rt.sandbox.app import RunningSandbox
-from tests.conftest import SANDBOX_KEY, SANDBOX_SECRET
+from tests.fixtures.settings import SANDBOX_KEY, SANDBOX_SECRET
 
 # alpaca-py request models whose validators fill fields (`type`) or are untyped: used as Any.
 ActivitiesRequest: Any = GetAccountActivitiesRequest

@@ -13,7 +13,7 @@ import pytest
 
 from portfolio_rt.sandbox.app import RunningSandbox
 from portfolio_rt.sandbox.world import Sandbox
-from tests.conftest import SANDBOX_KEY, SANDBOX_SECRET
+from tests.fixtures.settings import SANDBOX_KEY, SANDBOX_SECRET
 
 MISSING = "00000000-0000-4000-8000-000000000000"
 ROUTING = "121000358"  # passes the ABA checksum

@@ -25,7 +25,7 @@ import aiohttp
 import pytest
 
 from portfolio_rt.sandbox.app import RunningSandbox
-from tests.conftest import SANDBOX_KEY, SANDBOX_SECRET
+from tests.fixtures.settings import SANDBOX_KEY, SANDBOX_SECRET
 
 from .openapi_check import validate_component, validate_response
 

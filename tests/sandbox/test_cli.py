@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from portfolio_rt.sandbox.__main__ import build_parser, config_from_args
-from tests.redis_server import free_port
+from tests.fixtures.redis import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

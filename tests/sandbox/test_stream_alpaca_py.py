@@ -16,7 +16,7 @@ from alpaca.data.models import Bar, Quote, Trade
 from portfolio_rt.sandbox.app import RunningSandbox, serve_sandbox
 from portfolio_rt.sandbox.market import Market
 from portfolio_rt.sandbox.world import Sandbox
-from tests.conftest import SANDBOX_KEY, SANDBOX_SECRET, sandbox_config
+from tests.fixtures.settings import SANDBOX_KEY, SANDBOX_SECRET, sandbox_config
 from tests.sandbox.stream_helpers import Clock
 
 

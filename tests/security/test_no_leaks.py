@@ -5,21 +5,15 @@ log line the process writes (structlog and the standard library's loggers alike)
 from __future__ import annotations
 
 import base64
-import io
-import logging
-from collections.abc import Iterator
-from pathlib import Path
 
 import orjson
-import pytest
-import structlog
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from portfolio_rt.app import create_app
-from portfolio_rt.config import LogSettings, load_settings
-from portfolio_rt.ops.logs import configure_logging
 from portfolio_rt.state import RUNTIME
+from tests.fixtures.logs import CapturedLogs
+from tests.fixtures.settings import make_settings
 
 SIGNING_SECRET = "signing-secret-for-the-leak-test-0123456789abcdef"
 BANK_NUMBER = "918273645501"
@@ -27,23 +21,6 @@ LONG_BANK_NUMBER = "98765432109876543210"
 ROUTING = "121000358"
 WRONG_PASSWORD = "Wr0ng-Passw0rd-for-leak-test"
 TRACE_MARKERS = ("Traceback (most recent call last)", 'File "', "raise ")
-
-
-@pytest.fixture
-def captured_logs() -> Iterator[io.StringIO]:
-    """Everything the process logs, as JSON lines, at debug level; restored afterwards."""
-    out = io.StringIO()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    # As in production (the test server's own access log stays below the root's level; the
-    # service itself runs with aiohttp's access log off and writes its own line per request).
-    configure_logging(LogSettings(format="json", level="debug"), stream=out)
-    try:
-        yield out
-    finally:
-        structlog.reset_defaults()
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 class Recorder:
@@ -67,13 +44,13 @@ async def boom(request: web.Request) -> web.Response:
 
 async def test_a_session_of_calls_leaks_nothing(
     aiohttp_client,
-    tmp_path: Path,
-    captured_logs: io.StringIO,  # type: ignore[no-untyped-def]
+    captured_logs: CapturedLogs,  # type: ignore[no-untyped-def]
 ) -> None:
-    (tmp_path / "config.toml").write_text(
-        "[alpaca]\nmode = 'sandbox'\n[sandbox]\ntransfer_delay_s = 0.5\n", encoding="utf-8"
+    settings = make_settings(
+        {"PORTFOLIO_RT_SECRET": SIGNING_SECRET},
+        alpaca={"mode": "sandbox"},
+        sandbox={"transfer_delay_s": 0.5},
     )
-    settings = load_settings(tmp_path / "config.toml", env={"PORTFOLIO_RT_SECRET": SIGNING_SECRET})
     app = create_app(settings)
     app.router.add_get("/api/test-only/boom", boom)
     client = await aiohttp_client(app)

@@ -15,7 +15,7 @@ from portfolio_rt.config import StreamSettings
 from portfolio_rt.live.prices import PriceMap
 from portfolio_rt.stream.market_hours import MarketHours
 from portfolio_rt.stream.reader import StreamReader, backoff_delay
-from tests.realtime.conftest import until
+from tests.fixtures.live import until
 from tests.sandbox.stream_helpers import SANDBOX_KEY, SANDBOX_SECRET, make_world, stream_app
 
 QUICK = StreamSettings(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.realtime.conftest import Live, next_message, settle, until, wait_for
+from tests.fixtures.live import Live, next_message, settle, until, wait_for
 
 
 def is_update(m: dict[str, Any]) -> bool:

@@ -13,9 +13,8 @@ from portfolio_rt.app import create_app
 from portfolio_rt.sandbox.app import RunningSandbox, serve_sandbox
 from portfolio_rt.sandbox.settings import SandboxConfig
 from portfolio_rt.sandbox.world import Sandbox
-from tests.api.conftest import service_settings
-from tests.conftest import SANDBOX_KEY, SANDBOX_SECRET
-from tests.realtime.conftest import LIVE_CONFIG, Live, next_message, until
+from tests.fixtures.live import LIVE, Live, next_message, until
+from tests.fixtures.settings import SANDBOX_KEY, SANDBOX_SECRET, service_settings
 
 LIMIT = 5
 
@@ -35,7 +34,7 @@ async def limited(aiohttp_client, tmp_path: Path) -> AsyncIterator[Live]:  # typ
     sandbox = Sandbox.build(config)
     running: RunningSandbox
     async with serve_sandbox(sandbox) as running:
-        client = await aiohttp_client(create_app(service_settings(tmp_path, running, LIVE_CONFIG)))
+        client = await aiohttp_client(create_app(service_settings(running, **LIVE)))
         yield Live(client, sandbox, running)
 
 

@@ -12,14 +12,11 @@ from aiohttp.test_utils import TestClient
 from portfolio_rt.app import create_app
 from portfolio_rt.live.engine import RealtimeEngine
 from portfolio_rt.state import RUNTIME
-from tests.api.conftest import service_settings
-from tests.redis_server import RedisServer, redis_server
+from tests.fixtures.live import LIVE, Live, next_message, settle, until, wait_for
+from tests.fixtures.redis import RedisServer, redis_server
+from tests.fixtures.settings import merged, service_settings
 
-from .conftest import LIVE_CONFIG, Live, next_message, settle, until, wait_for
-
-BUS_CONFIG = LIVE_CONFIG.replace(
-    "[realtime]\n", "[realtime]\nlease_ttl_s = 1.0\nfanout_interval_s = 0.05\n"
-)
+BUS = merged(LIVE, {"realtime": {"lease_ttl_s": 1.0, "fanout_interval_s": 0.05}})
 
 
 @pytest.fixture
@@ -28,16 +25,10 @@ def redis(tmp_path: Path) -> AsyncIterator[RedisServer]:  # type: ignore[misc]
         yield server
 
 
-async def instance(
-    aiohttp_client, tmp_path: Path, live_sandbox, redis: RedisServer, name: str
-) -> Live:  # type: ignore[no-untyped-def]
+async def instance(aiohttp_client, live_sandbox, redis: RedisServer) -> Live:  # type: ignore[no-untyped-def]
     sandbox, running = live_sandbox
-    directory = tmp_path / name
-    directory.mkdir()
-    config = BUS_CONFIG + f'[redis]\nurl = "{redis.url}"\n'
-    client: TestClient = await aiohttp_client(
-        create_app(service_settings(directory, running, config))
-    )
+    sections = merged(BUS, {"redis": {"url": redis.url}})
+    client: TestClient = await aiohttp_client(create_app(service_settings(running, **sections)))
     return Live(client, sandbox, running)
 
 
@@ -53,8 +44,8 @@ async def test_one_reader_both_instances_push_and_the_lease_moves(
     live_sandbox,
     redis: RedisServer,  # type: ignore[no-untyped-def]
 ) -> None:
-    a = await instance(aiohttp_client, tmp_path, live_sandbox, redis, "a")
-    b = await instance(aiohttp_client, tmp_path, live_sandbox, redis, "b")
+    a = await instance(aiohttp_client, live_sandbox, redis)
+    b = await instance(aiohttp_client, live_sandbox, redis)
     engines = [engine_of(a), engine_of(b)]
     await until(lambda: sum(e.bus.is_leader for e in engines if e.bus) == 1)
     maya = a.sandbox.personas["maya"]

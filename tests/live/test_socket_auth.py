@@ -10,8 +10,7 @@ import pytest
 from aiohttp import WSMsgType, WSServerHandshakeError
 
 from portfolio_rt.state import SETTINGS
-
-from .conftest import Live, next_message
+from tests.fixtures.live import Live, next_message
 
 
 async def test_bearer_at_upgrade_gets_a_snapshot(live: Live) -> None:

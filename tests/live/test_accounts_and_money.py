@@ -6,9 +6,8 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-from tests.api.test_funds import BANK
-
-from .conftest import Live, next_message, settle, until, wait_for
+from tests.fixtures.funds import BANK
+from tests.fixtures.live import Live, next_message, settle, until, wait_for
 
 
 def is_update(m: dict[str, Any]) -> bool:

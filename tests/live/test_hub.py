@@ -11,8 +11,7 @@ from portfolio_rt.live import messages
 from portfolio_rt.live.connection import LiveConnection
 from portfolio_rt.live.frames import text_frame
 from portfolio_rt.ops.metrics import METRICS
-
-from .conftest import Live, next_message, settle, until, wait_for
+from tests.fixtures.live import Live, next_message, settle, until, wait_for
 
 
 def test_an_update_replaces_one_still_queued() -> None:

@@ -1,4 +1,4 @@
-"""Tokens, passwords and the login throttle: forged, expired, edited and alg-none tokens fail."""
+"""Tokens: forged, expired, edited and alg-none tokens fail; scopes and revocation hold."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from portfolio_rt.auth.logins import LoginThrottle, UserDirectory, check_password, hash_password
 from portfolio_rt.auth.tokens import READ, WRITE, TokenService
 from portfolio_rt.config import AuthSettings, ConfigError
 from portfolio_rt.core.errors import Forbidden, Unauthorized
@@ -137,33 +136,3 @@ def test_es256_tokens_from_an_identity_provider(tmp_path) -> None:  # type: igno
     hs = jwt.encode(claims, "k" * 48, algorithm="HS256")  # algorithm confusion
     with pytest.raises(Unauthorized):
         tokens.verify(hs, "bearer")
-
-
-def test_password_hash_round_trip_and_no_plain_text() -> None:
-    stored = hash_password("demo")
-    assert "demo" not in stored
-    assert check_password("demo", stored)
-    assert not check_password("Demo", stored)
-    assert not check_password("demo", "md5$abc$def")
-
-
-def test_user_directory_authenticates_case_insensitively() -> None:
-    users = UserDirectory.demo({"maya": ACCOUNT})
-    user = users.authenticate("  Maya ", "demo")
-    assert user is not None
-    assert user.account_id == ACCOUNT
-    assert users.authenticate("maya", "nope") is None
-    assert users.authenticate("nobody", "demo") is None
-
-
-def test_throttle_blocks_after_max_failures_until_window_passes() -> None:
-    now = [0.0]
-    throttle = LoginThrottle(max_failures=3, window_s=60, clock=lambda: now[0])
-    for _ in range(3):
-        assert throttle.retry_after_s("user:maya") == 0
-        throttle.failed("user:maya", "addr:1.2.3.4")
-    assert throttle.retry_after_s("user:maya") == 60
-    assert throttle.retry_after_s("addr:1.2.3.4") == 60
-    assert throttle.retry_after_s("user:sam") == 0
-    now[0] = 61
-    assert throttle.retry_after_s("user:maya") == 0

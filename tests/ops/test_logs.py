@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import io
+from collections.abc import Callable
 
 import orjson
 import structlog
 
-from portfolio_rt.config import LogSettings
-from portfolio_rt.ops.logs import REDACTED, configure_logging
+from portfolio_rt.ops.logs import REDACTED
+from tests.fixtures.logs import CapturedLogs
+
+Capture = Callable[[str], CapturedLogs]
 
 
-def test_json_lines_redact_secrets() -> None:
-    out = io.StringIO()
-    configure_logging(LogSettings(format="json", level="info"), stream=out)
+def test_json_lines_redact_secrets(log_capture: Capture) -> None:
+    out = log_capture("info")
     structlog.get_logger("t").info(
         "thing.happened",
         password="hunter2",
@@ -29,9 +30,8 @@ def test_json_lines_redact_secrets() -> None:
     assert "hunter2" not in out.getvalue()
 
 
-def test_level_filters_debug() -> None:
-    out = io.StringIO()
-    configure_logging(LogSettings(format="json", level="warning"), stream=out)
+def test_level_filters_debug(log_capture: Capture) -> None:
+    out = log_capture("warning")
     structlog.get_logger("t").info("quiet.event")
     structlog.get_logger("t").warning("loud.event")
     assert "quiet.event" not in out.getvalue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from uuid import UUID
 
-from .conftest import Live, next_message, settle, wait_for
+from tests.fixtures.live import Live, next_message, settle, wait_for
 
 
 async def test_snapshot_then_updates_equal_cash_plus_qty_times_latest_price(live: Live) -> None:

@@ -13,9 +13,8 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient
 
 from portfolio_rt.app import create_app
-from tests.api.conftest import service_settings
-
-from .conftest import LIVE_CONFIG, Live, next_message, settle, until
+from tests.fixtures.live import LIVE, Live, next_message, settle, until
+from tests.fixtures.settings import merged, service_settings
 
 
 def handshake(port: int, path: str, token: str) -> socket.socket:
@@ -38,10 +37,8 @@ async def test_a_client_that_never_reads_is_dropped_and_others_are_not_slowed(
     aiohttp_client, tmp_path: Path, live_sandbox
 ) -> None:  # type: ignore[no-untyped-def]
     sandbox, running = live_sandbox
-    config = LIVE_CONFIG.replace("[realtime]\n", "[realtime]\nheartbeat_s = 1.0\n")
-    client: TestClient = await aiohttp_client(
-        create_app(service_settings(tmp_path, running, config))
-    )
+    sections = merged(LIVE, {"realtime": {"heartbeat_s": 1.0}})
+    client: TestClient = await aiohttp_client(create_app(service_settings(running, **sections)))
     live = Live(client, sandbox, running)
     maya, jordan = sandbox.personas["maya"], sandbox.personas["jordan"]
     assert client.server.port is not None
