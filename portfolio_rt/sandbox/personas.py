@@ -74,6 +74,12 @@ class _Script:
         self.last = t
         return t
 
+    def due(self, t: datetime) -> bool:
+        """Whether an event at `t` is in the past. A story stops at the ledger's now: an event
+        written later than now would make every real request that follows (a deposit, an
+        order) earlier than the account's last event, which the ledger refuses."""
+        return max(t, self.last or t) < self.ledger.now()
+
     def session_time(self, d: date, minutes: int = 30) -> datetime:
         """`minutes` after the open of the first session from `d` on that follows `self.last`."""
         calendar = self.ledger.clock.calendar
@@ -85,8 +91,11 @@ class _Script:
                     return t
             d += timedelta(days=1)
 
-    def deposit(self, at: datetime, amount: Decimal) -> None:
-        """Deposit and wait (in ledger time) for it to clear before anything else happens."""
+    def deposit(self, at: datetime, amount: Decimal) -> bool:
+        """Deposit and wait (in ledger time) for it to clear before anything else happens;
+        False (nothing written) when `at` is not in the past yet."""
+        if not self.due(at):
+            return False
         transfer = self.ledger.create_transfer(
             self.account_id,
             relationship_id=self.bank_id,
@@ -96,12 +105,13 @@ class _Script:
         )
         self.cash += amount
         self.last = transfer.completes_at
+        return True
 
     def buy(self, at: datetime, symbol: str, amount: Decimal) -> None:
         """Buy about `amount` dollars of `symbol` (notional if fractionable, else whole shares)."""
         amount = min(amount, self.cash).quantize(CENT, rounding=ROUND_DOWN)
         inst = self.market.universe.get(symbol)
-        if inst is None or amount < 1:
+        if inst is None or amount < 1 or not self.due(at):
             return
         t = self._at(at)
         if inst.fractionable:
@@ -131,7 +141,9 @@ class _Script:
         self._settle(inst.symbol, order.filled_qty, order.filled_avg_price, -1)
 
     def sell(self, at: datetime, symbol: str, qty: Decimal) -> None:
-        """Sell `qty` shares of a held symbol."""
+        """Sell `qty` shares of a held symbol (nothing when `at` is not in the past yet)."""
+        if not self.due(at):
+            return
         order = self.ledger.submit_order(
             self.account_id,
             symbol=symbol,
@@ -239,7 +251,8 @@ def _maya(ledger: Ledger, market: Market, rng: random.Random, now: datetime) -> 
     for month in _months(created.date(), now.date() - timedelta(days=3)):
         day = max(month.replace(day=3), created.date())
         amount = Decimal(rng.choice((250, 300, 350, 400, 500)))
-        script.deposit(datetime.combine(day, time(14, 0), UTC), amount)
+        if not script.deposit(datetime.combine(day, time(14, 0), UTC), amount):
+            break
         when = script.session_time(day, 45)
         if when >= now:
             break
@@ -276,9 +289,9 @@ def _jordan(ledger: Ledger, market: Market, rng: random.Random, now: datetime) -
         if k % 2:
             continue
         day = month.replace(day=12)
-        script.deposit(
-            datetime.combine(day, time(15, 0), UTC), Decimal(rng.choice((500, 750, 1000)))
-        )
+        monthly = Decimal(rng.choice((500, 750, 1000)))
+        if not script.deposit(datetime.combine(day, time(15, 0), UTC), monthly):
+            break
         when = script.session_time(day, 90)
         if when >= now:
             break
@@ -314,7 +327,8 @@ def _sam(ledger: Ledger, market: Market, rng: random.Random, now: datetime) -> U
         script.buy(first + timedelta(minutes=k), symbol, Decimal(1100))
     for month in _months(created.date() + timedelta(days=35), now.date() - timedelta(days=4)):
         day = month.replace(day=8)
-        script.deposit(datetime.combine(day, time(15, 0), UTC), Decimal(800))
+        if not script.deposit(datetime.combine(day, time(15, 0), UTC), Decimal(800)):
+            break
         when = script.session_time(day, 75)
         if when >= now:
             break
@@ -370,7 +384,8 @@ def _pat(ledger: Ledger, market: Market, rng: random.Random, now: datetime) -> U
     per_batch = 50
     day = created.date()
     for start in range(0, len(picks), per_batch):
-        script.deposit(datetime.combine(day, time(14, 0), UTC), Decimal(45000))
+        if not script.deposit(datetime.combine(day, time(14, 0), UTC), Decimal(45000)):
+            break
         when = script.session_time(day, 30)
         for k, symbol in enumerate(picks[start : start + per_batch]):
             script.buy(when + timedelta(seconds=10 * k), symbol, Decimal(rng.randint(600, 880)))

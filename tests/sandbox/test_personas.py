@@ -20,6 +20,8 @@ from portfolio_rt.sandbox.personas import (
     seed_accounts,
 )
 from portfolio_rt.sandbox.records import CENT, ActivityRecord
+from portfolio_rt.sandbox.world import Sandbox
+from tests.fixtures.settings import sandbox_config
 
 NY = ZoneInfo("America/New_York")
 # Wednesday 2026-03-04, 10:00 New York.
@@ -241,3 +243,31 @@ def test_one_hundred_thousand_generated_accounts_register(
     assert len(ledger.accounts_with_positions()) == 100_000
     last = ledger.positions(ids[-1])  # built on first use
     assert last
+
+
+@pytest.mark.parametrize("day", range(1, 32))
+def test_every_persona_takes_a_deposit_and_an_order_on_any_day_of_a_month(day: int) -> None:
+    """Personas' monthly stories stop at the ledger's now, so a transfer or an order made
+    now is never earlier than an event already written (sam refused new transfers from the
+    5th to the 8th: his 8th-of-the-month deposit was written ahead of time)."""
+    now = datetime(2026, 12, day, 15, 0, tzinfo=UTC)  # 10:00 New York, Monday to Thursday
+    sandbox = Sandbox.build(sandbox_config(), now=lambda: now)
+    for name in PERSONAS:
+        account = sandbox.personas[name]
+        bank = sandbox.ledger.banks(account)[0]
+        transfer = sandbox.ledger.create_transfer(
+            account, relationship_id=bank.id, amount=Decimal(25), direction="INCOMING"
+        )
+        assert transfer.created_at == now, name
+        assert all(t.created_at <= now for t in sandbox.ledger.transfers(account)), name
+        if sandbox.ledger.balances(account).cash < 5:
+            continue  # alex: his first deposit is still clearing
+        order = sandbox.ledger.submit_order(
+            account,
+            symbol="VTI",
+            side="buy",
+            type="market",
+            time_in_force="day",
+            notional=Decimal(5),
+        )
+        assert order.submitted_at == now, name
