@@ -33,59 +33,139 @@ class Unavailable:
     reason: str
 
 
-def period_returns(equity: Sequence[Decimal], flows: Sequence[Decimal]) -> list[float | None]:
+def period_returns(
+    equity: Sequence[Decimal], flows: Sequence[Decimal], *, opening: Decimal | None = None
+) -> list[float | None]:
     """Each point's return over the previous one, net of that point's external flow.
 
-    The first point has no previous value (None); so does any period that starts from
-    nothing invested (an empty account being funded is not a return).
+    `opening` is the value just before the first point when the range begins at the
+    account's opening (0: nothing was invested yet), so the funding day's own gain or loss
+    counts: `V_0 / (opening + CF_0) − 1`. Otherwise the first point is the range's base and
+    has no return (None); so does any period that starts from nothing invested.
     """
     if len(equity) != len(flows):
         raise ValueError("equity and flows must have one value per point")
     out: list[float | None] = [None] * len(equity)
-    for t in range(1, len(equity)):
-        base = equity[t - 1] + flows[t]
+    for t in range(len(equity)):
+        if t == 0 and opening is None:
+            continue
+        base = (equity[t - 1] if t else opening or ZERO) + flows[t]
         if base > 0:
             out[t] = float(equity[t] / base) - 1.0
     return out
 
 
-def cumulative_twr(equity: Sequence[Decimal], flows: Sequence[Decimal]) -> list[float | None]:
-    """The time-weighted return from the first point to each point, as a fraction; None
-    until something has been invested."""
+def cumulative_twr(
+    equity: Sequence[Decimal], flows: Sequence[Decimal], *, opening: Decimal | None = None
+) -> list[float | None]:
+    """The time-weighted return from the start of the range to each point, as a fraction;
+    None until something has been invested."""
     growth = 1.0
     started = False
     out: list[float | None] = []
-    for r in period_returns(equity, flows):
+    for r in period_returns(equity, flows, opening=opening):
         if r is not None:
             growth *= 1.0 + r
             started = True
         out.append(growth - 1.0 if started else None)
-    if out and equity and equity[0] > 0:
+    if opening is None and out and equity and equity[0] > 0:
         out[0] = 0.0
     return out
 
 
-def twr(equity: Sequence[Decimal], flows: Sequence[Decimal]) -> float | Unavailable:
-    """The time-weighted return over the whole range."""
-    if len(equity) < 2:
+def twr(
+    equity: Sequence[Decimal], flows: Sequence[Decimal], *, opening: Decimal | None = None
+) -> float | Unavailable:
+    """The time-weighted return over the whole range, cumulative (not annualised)."""
+    if len(equity) < (1 if opening is not None else 2):
         return Unavailable("Not enough history yet.")
-    series = cumulative_twr(equity, flows)
+    series = cumulative_twr(equity, flows, opening=opening)
     last = series[-1]
     if last is None:
         return Unavailable("Nothing was invested in this range.")
     return last
 
 
+def annualised(cumulative: float | Unavailable, years: float) -> float | Unavailable:
+    """A cumulative return over `years` as a rate a year: `(1 + c)^(1/years) − 1`. Only for a
+    year or more (GIPS): over a shorter span a yearly rate would be an extrapolation."""
+    if isinstance(cumulative, Unavailable):
+        return cumulative
+    if years < 1:
+        return Unavailable("Shown once the account is a year old.")
+    return float((1.0 + cumulative) ** (1.0 / years) - 1.0)
+
+
+@dataclass(frozen=True)
+class MoneyLine:
+    """Per point: net deposits as of that point, the money the range's gain is measured
+    against, and the gain (value − invested)."""
+
+    deposits: list[Decimal]
+    invested: list[Decimal]
+    gains: list[Decimal]
+
+
+def money_line(
+    equity: Sequence[Decimal], flows: Sequence[Decimal], *, opening: Decimal | None, before: Decimal
+) -> MoneyLine:
+    """The deposits line and the gain line of a range. Net deposits as of each point are
+    `before` (what came in before the range) plus the flows up to that point. The gain is
+    measured from `opening` plus the first flow when the range begins at the account's
+    opening, else from the first point's value. A flow at a later point changes no earlier
+    point of either line."""
+    deposits: list[Decimal] = []
+    invested: list[Decimal] = []
+    gains: list[Decimal] = []
+    moved, base = before, ZERO
+    for t, (value, flow) in enumerate(zip(equity, flows, strict=True)):
+        moved += flow
+        if t == 0:
+            base = (opening + flow) if opening is not None else value
+        else:
+            base += flow
+        deposits.append(moved)
+        invested.append(base)
+        gains.append(value - base)
+    return MoneyLine(deposits, invested, gains)
+
+
+def years_between(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds() / (DAYS_PER_YEAR * 86400)
+
+
+@dataclass(frozen=True)
+class MoneyWeighted:
+    """The money-weighted return on both bases: over the whole span, and a year (only for a
+    span of a year or more)."""
+
+    cumulative: float | Unavailable
+    annual: float | Unavailable
+
+
+def money_weighted(
+    flows: Sequence[tuple[datetime, Decimal]], final_value: Decimal, at: datetime
+) -> MoneyWeighted:
+    """`xirr`'s rate a year, and what it compounds to over the span since the first flow."""
+    rate = xirr(flows, final_value, at)
+    if isinstance(rate, Unavailable):
+        return MoneyWeighted(rate, rate)
+    years = years_between(min(t for t, _ in flows), at)
+    cumulative = float((1.0 + rate) ** years - 1.0)
+    return MoneyWeighted(cumulative, annualised(cumulative, years))
+
+
 def xirr(
     flows: Sequence[tuple[datetime, Decimal]], final_value: Decimal, at: datetime
 ) -> float | Unavailable:
     """The annual rate r with Σ CFᵢ·(1+r)^(−tᵢ) = V·(1+r)^(−T), by bisection (robust where
-    Newton's method diverges). Flows are the investor's deposits (+) and withdrawals (−)."""
+    Newton's method diverges). Flows are the investor's deposits (+) and withdrawals (−).
+    The rate is a year's whatever the span: `money_weighted` gives it on both bases."""
     if not flows:
         return Unavailable("No deposits yet.")
     start = min(t for t, _ in flows)
-    years = [(t - start).total_seconds() / (DAYS_PER_YEAR * 86400) for t, _ in flows]
-    horizon = (at - start).total_seconds() / (DAYS_PER_YEAR * 86400)
+    years = [years_between(start, t) for t, _ in flows]
+    horizon = years_between(start, at)
     if horizon <= 0:
         return Unavailable("The account is too new.")
     amounts = [float(a) for _, a in flows]
@@ -113,11 +193,7 @@ def xirr(
             hi, f_hi = mid, f_mid
         else:
             lo, f_lo = mid, f_mid
-    rate = (lo + hi) / 2
-    if horizon < 1:
-        # Under a year: the return actually earned over the period, not annualised.
-        return float((1 + rate) ** horizon - 1)
-    return rate
+    return (lo + hi) / 2
 
 
 @dataclass(frozen=True)
@@ -189,17 +265,21 @@ class RiskStats:
 
 
 def risk_stats(
-    equity: Sequence[Decimal], flows: Sequence[Decimal], periods_per_year: float
+    equity: Sequence[Decimal],
+    flows: Sequence[Decimal],
+    periods_per_year: float,
+    *,
+    opening: Decimal | None = None,
 ) -> RiskStats:
     """Volatility of the flow-adjusted period returns (annualised), the deepest fall of the
     time-weighted index from a peak (with where it started and ended), and their ratio."""
-    returns = [r for r in period_returns(equity, flows) if r is not None]
+    returns = [r for r in period_returns(equity, flows, opening=opening) if r is not None]
     volatility = None
     if len(returns) >= 2:
         mean = sum(returns) / len(returns)
         var = sum((r - mean) ** 2 for r in returns) / (len(returns) - 1)
         volatility = math.sqrt(var) * math.sqrt(periods_per_year)
-    index = cumulative_twr(equity, flows)
+    index = cumulative_twr(equity, flows, opening=opening)
     peak_value, peak_at = -math.inf, None
     worst, worst_start, worst_end = 0.0, None, None
     for i, v in enumerate(index):

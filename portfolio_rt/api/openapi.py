@@ -72,10 +72,30 @@ SCHEMAS: dict[str, Schema] = {
             "today_return": RETURN,
             "all_time_return": RETURN,
             "net_deposits": MONEY,
-            "twr_pct": {**PCT, "description": "Investment return (time-weighted), all time."},
-            "twr_reason": NULLABLE_TEXT,
-            "mwr_pct": {**PCT, "description": "Your personal return (money-weighted), all time."},
-            "mwr_reason": NULLABLE_TEXT,
+            "twr_cumulative_pct": {
+                **PCT,
+                "description": "Investment return (time-weighted) since the account opened, "
+                "cumulative (not a yearly rate), in %.",
+            },
+            "twr_cumulative_reason": NULLABLE_TEXT,
+            "twr_annual_pct": {
+                **PCT,
+                "description": "The same return as a rate a year, in %; null (with a reason) "
+                "for an account less than a year old.",
+            },
+            "twr_annual_reason": NULLABLE_TEXT,
+            "mwr_cumulative_pct": {
+                **PCT,
+                "description": "Your personal return (money-weighted, XIRR) since your first "
+                "deposit, cumulative, in %.",
+            },
+            "mwr_cumulative_reason": NULLABLE_TEXT,
+            "mwr_annual_pct": {
+                **PCT,
+                "description": "The money-weighted return as a rate a year (the XIRR), in %; "
+                "null (with a reason) for less than a year since the first deposit.",
+            },
+            "mwr_annual_reason": NULLABLE_TEXT,
             "market_open": {"type": "boolean"},
             "as_of": TIME,
             "stale": {"type": "boolean"},
@@ -88,8 +108,17 @@ SCHEMAS: dict[str, Schema] = {
             "base_value": NULLABLE_MONEY,
             "timestamp": {"type": "array", "items": {"type": "integer"}},
             "equity": {"type": "array", "items": MONEY},
-            "profit_loss": {"type": "array", "items": MONEY},
-            "profit_loss_pct": {"type": "array", "items": PCT},
+            "profit_loss": {
+                "type": "array",
+                "items": MONEY,
+                "description": "Gain at each point: value minus the money put in (from the "
+                "account's opening, or from the first point's value for a later range).",
+            },
+            "profit_loss_pct": {
+                "type": "array",
+                "items": PCT,
+                "description": "That gain over the money it is measured against, in %.",
+            },
             "net_deposits": {
                 "type": "array",
                 "items": MONEY,
@@ -110,6 +139,11 @@ SCHEMAS: dict[str, Schema] = {
             "change": obj(
                 {"amount": MONEY, "pct": PCT, "direction": {"enum": ["up", "down", "flat"]}}
             ),
+            "reason": {
+                **NULLABLE_TEXT,
+                "description": "Why the range has no line to draw (no points, nothing invested "
+                "yet, one point); null when it has one.",
+            },
             "stats": obj(
                 {
                     "twr_pct": PCT,

@@ -7,24 +7,30 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
+from uuid import UUID
 
 from aiohttp import web
-from alpaca.trading.models import Asset, Position, TradeActivity
+from alpaca.trading.models import Asset, PortfolioHistory, Position, TradeActivity
 
 from ..analytics.classification import Classification, Classifier
 from ..analytics.returns import (
     RiskStats,
     Unavailable,
+    annualised,
     cumulative_twr,
+    money_line,
+    money_weighted,
     risk_stats,
     twr,
-    xirr,
+    years_between,
 )
 from ..broker.flows import cash_flows
-from ..broker.gateway import decimal_of
+from ..broker.gateway import BrokerGateway, decimal_of
 from ..broker.history import history_query
+from ..broker.read_cache import Fetched
 from ..core.money import (
     ZERO,
     Fill,
@@ -64,11 +70,8 @@ async def summary(request: web.Request) -> web.StreamResponse:
         gateway.clock(),
         gateway.account(identity.account_id),
     )
-    created_at = datetime.fromisoformat(profile.value.created_at.replace("Z", "+00:00"))
-    since_opening = await gateway.portfolio_history(
-        identity.account_id,
-        history_query("MAX", account_created_at=created_at, crypto_only=False, now=_now()),
-    )
+    created_at = _created_at(profile.value)
+    since_opening = await _since_opening(gateway, identity.account_id, created_at)
 
     def build() -> dict[str, object]:
         trade = account.value
@@ -78,12 +81,9 @@ async def summary(request: web.Request) -> web.StreamResponse:
         start_of_day = midnight.replace(tzinfo=NEW_YORK)
         deposited = net_flows(flows)
         data = since_opening.value
-        point_flows = [
-            sum((_d(values[i]) for values in data.cashflow.values()), ZERO)
-            for i in range(len(data.equity))
-        ]
-        time_weighted = twr([_d(v) for v in data.equity], point_flows)
-        money_weighted = xirr([(f.at, f.amount) for f in flows], equity, now)
+        years = years_between(created_at, now)
+        time_weighted = twr([_d(v) for v in data.equity], _point_flows(data), opening=ZERO)
+        mwr = money_weighted([(f.at, f.amount) for f in flows], equity, now)
         return {
             "equity": money(equity),
             "cash": money(_d(trade.cash)),
@@ -93,8 +93,10 @@ async def summary(request: web.Request) -> web.StreamResponse:
             ).as_json(),
             "all_time_return": all_time_return(equity, deposited).as_json(),
             "net_deposits": money(deposited),
-            **_labelled("twr", time_weighted),
-            **_labelled("mwr", money_weighted),
+            **_labelled("twr_cumulative", time_weighted),
+            **_labelled("twr_annual", annualised(time_weighted, years)),
+            **_labelled("mwr_cumulative", mwr.cumulative),
+            **_labelled("mwr_annual", mwr.annual),
             "market_open": bool(clock.value.is_open),
             "as_of": now,
             "stale": any(f.stale for f in (account, flows_fetched, clock, profile, since_opening)),
@@ -103,6 +105,31 @@ async def summary(request: web.Request) -> web.StreamResponse:
     key = ("summary", identity.account_id)
     stamp = stamp_of(account, flows_fetched, clock, profile, since_opening)
     return request.app[VIEWS].render(key, stamp, build)
+
+
+def _created_at(account: Any) -> datetime:
+    return datetime.fromisoformat(str(account.created_at).replace("Z", "+00:00"))
+
+
+async def _since_opening(
+    gateway: BrokerGateway, account_id: UUID, created_at: datetime
+) -> Fetched[PortfolioHistory]:
+    """Daily points from the account's opening to now, with each day's external flows: the
+    returns since you started, and what had come in before any shorter range."""
+    query = history_query("MAX", account_created_at=created_at, crypto_only=False, now=_now())
+    return await gateway.portfolio_history(account_id, query)
+
+
+def _point_flows(data: PortfolioHistory) -> list[Decimal]:
+    """Each point's external flows (deposits +, withdrawals −, cash journals), all kinds."""
+    return [
+        sum((_d(values[i]) for values in data.cashflow.values()), ZERO)
+        for i in range(len(data.equity))
+    ]
+
+
+def _day(stamp: int) -> date:
+    return datetime.fromtimestamp(stamp, NEW_YORK).date()
 
 
 def _labelled(name: str, value: float | Unavailable) -> dict[str, object]:
@@ -117,19 +144,21 @@ async def history(request: web.Request) -> web.StreamResponse:
     identity = identify(request)
     period = parse_period(request.query.get("period"))
     gateway = request.app[RUNTIME].gateway
-    account, positions, (flows, flows_fetched) = await asyncio.gather(
+    account, positions = await asyncio.gather(
         gateway.account(identity.account_id),
         gateway.positions(identity.account_id),
-        cash_flows(gateway, identity.account_id),
     )
     crypto_only = bool(positions.value) and all(
         str(p.asset_class.value) == "crypto" for p in positions.value
     )
-    created_at = datetime.fromisoformat(account.value.created_at.replace("Z", "+00:00"))
+    created_at = _created_at(account.value)
     query = history_query(
         period, account_created_at=created_at, crypto_only=crypto_only, now=_now()
     )
-    fetched = await gateway.portfolio_history(identity.account_id, query)
+    fetched, since_opening = await asyncio.gather(
+        gateway.portfolio_history(identity.account_id, query),
+        _since_opening(gateway, identity.account_id, created_at),
+    )
     benchmark_symbol = request.app[SETTINGS].returns.benchmark_symbol
     closes = await gateway.benchmark_closes(
         benchmark_symbol, fetched.value.timeframe, fetched.value.timestamp, _now()
@@ -138,36 +167,36 @@ async def history(request: web.Request) -> web.StreamResponse:
     def build() -> dict[str, object]:
         data = fetched.value
         equity = [_d(v) for v in data.equity]
-        point_flows = [
-            sum((_d(values[i]) for values in data.cashflow.values()), ZERO)
-            for i in range(len(equity))
-        ]
-        after_each = _suffix_sums(point_flows)
-        deposited = net_flows(flows)
-        twr_series = cumulative_twr(equity, point_flows)
-        stats = risk_stats(equity, point_flows, PERIODS_PER_YEAR.get(data.timeframe, 252.0))
+        point_flows = _point_flows(data)
         stamps = list(data.timestamp)
+        opening, before = _range_start(stamps, created_at, since_opening.value)
+        line = money_line(equity, point_flows, opening=opening, before=before)
+        twr_series = cumulative_twr(equity, point_flows, opening=opening)
+        per_year = PERIODS_PER_YEAR.get(data.timeframe, 252.0)
+        stats = risk_stats(equity, point_flows, per_year, opening=opening)
         return {
             "period": period,
             "timeframe": data.timeframe,
             "base_value": money(_d(data.base_value)) if data.base_value is not None else None,
             "timestamp": stamps,
             "equity": [money(v) for v in equity],
-            "profit_loss": [money(_d(v)) for v in data.profit_loss],
+            "profit_loss": [money(g) for g in line.gains],
             "profit_loss_pct": [
-                round(v * 100, 4) if v is not None else None for v in data.profit_loss_pct
+                _pct(float(g / base)) if base > 0 else None
+                for g, base in zip(line.gains, line.invested, strict=True)
             ],
-            "net_deposits": [money(deposited - later) for later in after_each],
+            "net_deposits": [money(v) for v in line.deposits],
             "twr_pct": [_pct(v) for v in twr_series],
             "benchmark": _benchmark(benchmark_symbol, stamps, closes),
             "change": range_change(equity),
             "stats": _stats_json(stats, twr_series, stamps),
+            "reason": _empty_reason(equity),
             "as_of": _now(),
-            "stale": any(f.stale for f in (fetched, account, positions, flows_fetched)),
+            "stale": any(f.stale for f in (fetched, account, positions, since_opening)),
         }
 
     key = ("history", identity.account_id, period)
-    stamp = (*stamp_of(account, positions, fetched, flows_fetched), len(closes))
+    stamp = (*stamp_of(account, positions, fetched, since_opening), len(closes))
     return request.app[VIEWS].render(key, stamp, build)
 
 
@@ -175,14 +204,33 @@ def _pct(fraction: float | None, places: int = 4) -> float | None:
     return None if fraction is None else round(fraction * 100, places)
 
 
-def _suffix_sums(values: list[Decimal]) -> list[Decimal]:
-    """For each point, the total of the values after it (flows that came later)."""
-    out = [ZERO] * len(values)
-    running = ZERO
-    for i in range(len(values) - 1, -1, -1):
-        out[i] = running
-        running += values[i]
-    return out
+def _range_start(
+    stamps: list[int], created_at: datetime, since_opening: PortfolioHistory
+) -> tuple[Decimal | None, Decimal]:
+    """Where a range's money starts: (the value before its first point, 0 when the range
+    begins at the account's opening, else None; the net deposits made before the range),
+    from the broker's own daily flows since the opening, so that a flow that came later,
+    however recent, moves no earlier point."""
+    if not stamps or _day(stamps[0]) <= created_at.astimezone(NEW_YORK).date():
+        return ZERO, ZERO
+    first = _day(stamps[0])
+    daily = _point_flows(since_opening)
+    before = sum(
+        (f for stamp, f in zip(since_opening.timestamp, daily, strict=True) if _day(stamp) < first),
+        ZERO,
+    )
+    return None, before
+
+
+def _empty_reason(equity: list[Decimal]) -> str | None:
+    """Why a range has no line to draw, in words the page can show; None when it has one."""
+    if not equity:
+        return "This account has no history for this range yet."
+    if all(v == 0 for v in equity):
+        return "The chart starts once money has reached your account."
+    if len(equity) < 2:
+        return "The chart needs a second day of history."
+    return None
 
 
 def _benchmark(

@@ -35,6 +35,10 @@ def test_each_demo_user_sees_every_section_with_sandbox_data(
         for section in ("history", "scores", "allocation", "holdings", "transactions"):
             assert states[section] == "empty", states
             expect(page.locator(f"#{section} .state-empty a[href='#add-funds']")).to_be_visible()
+        # the chart says why it has no line, in the service's words
+        expect(page.locator("#history .state-empty")).to_contain_text(
+            re.compile(r"once money has reached your account|no history for this range")
+        )
         expect(page.locator("#total-value")).to_have_text("$0.00")
         return
     assert set(states.values()) == {"ready"}, states
@@ -139,10 +143,11 @@ def test_holdings_sort_by_every_column_with_mouse_and_keyboard(desktop: PageKit)
 
 def test_holdings_show_each_positions_move_today_in_its_own_colour(desktop: PageKit) -> None:
     page = desktop.page
-    log_in(desktop, "sam")
-    response = page.request.get("/api/portfolio/positions")
-    assert response.ok
-    positions = {p["symbol"]: p for p in response.json()["positions"]}
+    # The answer the page itself drew (a second request could see prices that moved since).
+    with page.expect_response(lambda r: r.url.endswith("/api/portfolio/positions")) as answer:
+        log_in(desktop, "sam")
+    assert answer.value.ok
+    positions = {p["symbol"]: p for p in answer.value.json()["positions"]}
     table = page.locator("#holdings-table")
     rows = table.locator("tbody tr")
     expect(rows).to_have_count(len(positions))

@@ -68,10 +68,14 @@ def api(page: Page, path: str) -> Any:
 
 def test_value_chart_lines_time_weighted_header_and_all_time_figures(desktop: PageKit) -> None:
     page = desktop.page
-    with page.expect_response(lambda r: "history?period=1M" in r.url) as first:
+    # The answers the page itself drew: live prices move the summary between two requests.
+    with (
+        page.expect_response(lambda r: "history?period=1M" in r.url) as first,
+        page.expect_response(lambda r: r.url.endswith("/api/portfolio/summary")) as drawn,
+    ):
         log_in(desktop, "maya")
     history = first.value.json()
-    summary = api(page, "/api/portfolio/summary")
+    summary = drawn.value.json()
 
     # The range's time-weighted return heads the chart, with a "?" that explains it.
     expect(page.locator("#range-twr")).to_have_text(pct(history["stats"]["twr_pct"]))
@@ -91,14 +95,22 @@ def test_value_chart_lines_time_weighted_header_and_all_time_figures(desktop: Pa
         expect(risk).to_contain_text(pct(stats["max_drawdown"]["pct"]))
     expect(risk).to_contain_text("Return per unit of risk")
 
-    # All-time: gain, time-weighted and personal return, each labelled with its "?".
-    for stat_id, label, value in (
-        ("stat-twr", "Investment return (time-weighted)", pct(summary["twr_pct"])),
-        ("stat-mwr", "Your personal return", pct(summary["mwr_pct"])),
+    # All-time: gain, time-weighted and personal return, each labelled with its "?" and each
+    # on both bases, named: since you started, and a year.
+    for stat_id, label, kind in (
+        ("stat-twr", "Investment return (time-weighted)", "twr"),
+        ("stat-mwr", "Your personal return", "mwr"),
     ):
-        expect(page.locator(f"#{stat_id} .stat-label")).to_contain_text(label)
-        expect(page.locator(f"#{stat_id} strong")).to_have_text(value)
-        expect(page.locator(f"#{stat_id} summary")).to_have_count(1)
+        stat = page.locator(f"#{stat_id}")
+        expect(stat.locator(".stat-label")).to_contain_text(label)
+        since = stat.locator("[data-basis='since-start']")
+        expect(since).to_have_text(pct(summary[f"{kind}_cumulative_pct"]))
+        expect(stat).to_contain_text("since you started")
+        expect(stat.locator("[data-basis='a-year']")).to_have_text(
+            pct(summary[f"{kind}_annual_pct"])
+        )
+        expect(stat).to_contain_text(" a year")
+        expect(stat.locator("summary")).to_have_count(1)
     expect(page.locator("#stat-gain .stat-label")).to_have_text(re.compile(r"^Gain"))
     gain = summary["all_time_return"]
     expected_gain = f"+{money(gain['amount'])} ({pct(gain['pct'])})"
@@ -200,7 +212,10 @@ def test_realised_gains_by_year_and_csv_exports(desktop: PageKit) -> None:
 
     # Realised gains open on the latest year with a sale (jordan's is in 2023, not this
     # year); the table and the CSV match the API.
-    with page.expect_response(lambda r: "/api/portfolio/realized" in r.url) as response:
+    with (
+        page.expect_response(lambda r: "/api/portfolio/realized" in r.url) as response,
+        page.expect_response(lambda r: r.url.endswith("/api/portfolio/positions")) as held,
+    ):
         log_in(desktop, "jordan")
     realized = response.value.json()
     assert (realized["year"], realized["years"]) == (2023, [2023])
@@ -219,8 +234,8 @@ def test_realised_gains_by_year_and_csv_exports(desktop: PageKit) -> None:
     assert lots[0]["Gain"] == lot["gain"]
     assert lots[0]["Proceeds"] == lot["proceeds"]
 
-    # Holdings: every position, figures untouched.
-    positions = api(page, "/api/portfolio/positions")["positions"]
+    # Holdings: every position, figures untouched (as the page loaded them: prices move).
+    positions = held.value.json()["positions"]
     name, holdings = read_download(page, "#holdings-csv")
     assert name == f"holdings-{stamp}.csv"
     assert sorted(r["Symbol"] for r in holdings) == sorted(p["symbol"] for p in positions)
@@ -277,6 +292,9 @@ def test_privacy_mode_hides_dollars_keeps_percentages_and_is_remembered(
     assert not DOLLARS.search(text), DOLLARS.findall(text)
     assert HIDDEN in text
     expect(page.locator("#stat-twr strong")).to_have_text(re.compile(r"^[+−]?\d+\.\d\d%$"))
+    expect(page.locator("#stat-twr [data-basis='a-year']")).to_have_text(
+        re.compile(r"^[+−]?\d+\.\d\d%$")
+    )
     expect(page.locator("#stat-gain strong")).to_have_text(re.compile(r"\(\+?−?\d+\.\d\d%\)"))
     # the what-if calculator starts from the portfolio's value: shown as dots, still used
     starting = page.locator("#whatif-initial")

@@ -68,7 +68,6 @@ export function mount(root, ctx) {
       return;
     }
     const allPct = allTime.all.pct === null || allTime.all.pct === undefined ? '' : ` (${pct(allTime.all.pct)})`;
-    const rate = (r) => (r?.pct === null || r?.pct === undefined ? '—' : pct(r.pct));
     allTimeEl.replaceChildren(
       h('p', { class: 'all-time-title muted small' }, 'Since you started'),
       stat('Gain', `${money(allTime.all.amount, { sign: true })}${allPct}`, {
@@ -77,18 +76,38 @@ export function mount(root, ctx) {
         tip: TIPS.gain,
         note: `Beyond the ${money(allTime.deposits)} you've put in.`,
       }),
-      stat('Investment return (time-weighted)', rate(allTime.twr), {
-        cls: trendClass(direction(allTime.twr?.pct)),
-        id: 'stat-twr',
-        tip: TIPS.twr,
-        note: allTime.twr?.reason ?? '',
-      }),
-      stat('Your personal return', rate(allTime.mwr), {
-        cls: trendClass(direction(allTime.mwr?.pct)),
-        id: 'stat-mwr',
-        tip: TIPS.mwr,
-        note: allTime.mwr?.reason ?? '',
-      }),
+      rateStat('Investment return (time-weighted)', allTime.twr, { id: 'stat-twr', tip: TIPS.twr }),
+      rateStat('Your personal return', allTime.mwr, { id: 'stat-mwr', tip: TIPS.mwr }),
+    );
+  }
+
+  /** A return on both bases, each named: since you started, and a year (or why not yet). */
+  function rateStat(label, rates, { id, tip }) {
+    const cumulative = rates?.cumulative ?? {};
+    const annual = rates?.annual ?? {};
+    const known = (r) => r?.pct !== null && r?.pct !== undefined;
+    const main = known(cumulative) ? pct(cumulative.pct) : '—';
+    return h(
+      'div',
+      { class: 'stat', id },
+      h('span', { class: 'stat-label muted' }, label, whyTip(label, tip)),
+      h(
+        'p',
+        { class: 'stat-rate' },
+        h('strong', { class: `num ${trendClass(direction(cumulative.pct))}`, 'data-basis': 'since-start' }, main),
+        h('span', { class: 'muted small' }, known(cumulative) ? ' since you started' : ''),
+      ),
+      known(cumulative) ? null : h('span', { class: 'muted small' }, cumulative.reason ?? ''),
+      known(annual)
+        ? h(
+            'p',
+            { class: 'stat-rate small' },
+            h('span', { class: `num ${trendClass(direction(annual.pct))}`, 'data-basis': 'a-year' }, pct(annual.pct)),
+            h('span', { class: 'muted' }, ' a year'),
+          )
+        : known(cumulative)
+          ? h('span', { class: 'muted small', 'data-basis': 'a-year' }, annual.reason ?? '')
+          : null,
     );
   }
 
@@ -113,12 +132,12 @@ export function mount(root, ctx) {
       const v = toNumber(data.equity[i]);
       if (v !== null) points.push({ t, v, i });
     });
-    if (points.length < 2 || points.every((p) => p.v === 0)) {
+    if (data.reason || points.length < 2 || points.every((p) => p.v === 0)) {
       chart?.destroy();
       chart = null;
       view.empty(
         'Your chart starts with your first investment',
-        'Add funds and buy your first shares; this chart will then show how your portfolio grows.',
+        `${data.reason ? `${data.reason} ` : ''}Add funds and buy your first shares; this chart will then show how your portfolio grows.`,
         h('a', { class: 'btn btn-secondary', href: '#add-funds' }, 'Add funds'),
       );
       return;

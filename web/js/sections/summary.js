@@ -90,8 +90,14 @@ export function mount(root, ctx) {
           asOf: s.as_of,
           allTime: s.all_time_return,
           netDeposits: s.net_deposits,
-          twr: { pct: s.twr_pct, reason: s.twr_reason },
-          mwr: { pct: s.mwr_pct, reason: s.mwr_reason },
+          twr: {
+            cumulative: { pct: s.twr_cumulative_pct, reason: s.twr_cumulative_reason },
+            annual: { pct: s.twr_annual_pct, reason: s.twr_annual_reason },
+          },
+          mwr: {
+            cumulative: { pct: s.mwr_cumulative_pct, reason: s.mwr_cumulative_reason },
+            annual: { pct: s.mwr_annual_pct, reason: s.mwr_annual_reason },
+          },
         });
         if (!feed || state.status === 'offline') state.status = s.market_open ? 'delayed' : 'market_closed';
         if (s.stale) state.status = 'stale';
