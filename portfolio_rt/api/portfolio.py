@@ -27,7 +27,7 @@ from ..analytics.returns import (
     twr,
     years_between,
 )
-from ..broker.flows import cash_flows
+from ..broker.flows import cash_flows, today_flows
 from ..broker.gateway import BrokerGateway, decimal_of
 from ..broker.history import history_query
 from ..broker.read_cache import Fetched
@@ -64,11 +64,12 @@ def _d(value: str | float | None) -> Decimal:
 async def summary(request: web.Request) -> web.StreamResponse:
     identity = identify(request)
     gateway = request.app[RUNTIME].gateway
-    account, (flows, flows_fetched), clock, profile = await asyncio.gather(
+    account, (flows, flows_fetched), clock, profile, transfers = await asyncio.gather(
         gateway.trade_account(identity.account_id),
         cash_flows(gateway, identity.account_id),
         gateway.clock(),
         gateway.account(identity.account_id),
+        gateway.transfers(identity.account_id),
     )
     created_at = _created_at(profile.value)
     since_opening = await _since_opening(gateway, identity.account_id, created_at)
@@ -77,8 +78,6 @@ async def summary(request: web.Request) -> web.StreamResponse:
         trade = account.value
         equity, last_equity = _d(trade.equity), _d(trade.last_equity)
         now = _now()
-        midnight = datetime.combine(now.astimezone(NEW_YORK).date(), datetime.min.time())
-        start_of_day = midnight.replace(tzinfo=NEW_YORK)
         deposited = net_flows(flows)
         data = since_opening.value
         years = years_between(created_at, now)
@@ -89,7 +88,7 @@ async def summary(request: web.Request) -> web.StreamResponse:
             "cash": money(_d(trade.cash)),
             "last_equity": money(last_equity),
             "today_return": today_return(
-                equity, last_equity, net_flows(flows, since=start_of_day)
+                equity, last_equity, today_flows(trade, transfers.value, flows, now)
             ).as_json(),
             "all_time_return": all_time_return(equity, deposited).as_json(),
             "net_deposits": money(deposited),
@@ -99,11 +98,13 @@ async def summary(request: web.Request) -> web.StreamResponse:
             **_labelled("mwr_annual", mwr.annual),
             "market_open": bool(clock.value.is_open),
             "as_of": now,
-            "stale": any(f.stale for f in (account, flows_fetched, clock, profile, since_opening)),
+            "stale": any(
+                f.stale for f in (account, flows_fetched, clock, profile, since_opening, transfers)
+            ),
         }
 
     key = ("summary", identity.account_id)
-    stamp = stamp_of(account, flows_fetched, clock, profile, since_opening)
+    stamp = stamp_of(account, flows_fetched, clock, profile, since_opening, transfers)
     return request.app[VIEWS].render(key, stamp, build)
 
 

@@ -32,6 +32,8 @@ class CashFlow:
 
     at: datetime
     amount: Decimal
+    kind: str = ""
+    """Alpaca's activity type: CSD (deposit), CSW (withdrawal), JNLC (cash journal)."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""One account's facts the live value needs beyond its positions: cash, last close and
-today's net deposits (a deposit is not a gain), read through the broker gateway."""
+"""One account's facts the live value needs beyond its positions: cash, last close and the
+net deposits since that close (a deposit is not a gain), read through the broker gateway."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from ..broker.flows import cash_flows
+from ..broker.flows import cash_flows, today_flows
 from ..broker.gateway import BrokerGateway, decimal_of
-from ..core.money import ZERO, net_flows
+from ..core.money import ZERO
 from ..core.periods import NEW_YORK
 
 
@@ -35,12 +35,14 @@ async def load_account(gateway: BrokerGateway, account_id: str, *, fresh: bool) 
     uid = UUID(account_id)
     if fresh:
         gateway.invalidate_account(uid)
-    account, positions, (flows, _) = await asyncio.gather(
-        gateway.trade_account(uid), gateway.positions(uid), cash_flows(gateway, uid)
+    account, positions, (flows, _), transfers = await asyncio.gather(
+        gateway.trade_account(uid),
+        gateway.positions(uid),
+        cash_flows(gateway, uid),
+        gateway.transfers(uid),
     )
     now = datetime.now(UTC)
     day = market_day(now)
-    start_of_day = datetime.combine(day, datetime.min.time(), NEW_YORK)
     held: dict[str, float] = {}
     prices: dict[str, float] = {}
     for p in positions.value:
@@ -54,7 +56,7 @@ async def load_account(gateway: BrokerGateway, account_id: str, *, fresh: bool) 
     return AccountFacts(
         cash=decimal_of(trade.cash) or ZERO,
         last_equity=decimal_of(trade.last_equity) or ZERO,
-        flows_today=net_flows(flows, since=start_of_day),
+        flows_today=today_flows(account.value, transfers.value, flows, now),
         day=day,
         positions=held,
         prices=prices,

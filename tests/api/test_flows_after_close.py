@@ -1,6 +1,7 @@
-"""Money that arrives after the close moves no point that was already drawn: every range's
-equity, deposits line, gain line and time-weighted return stay as they were, point by point,
-while the summary's net deposits take the new money in at once."""
+"""Money that arrives after the close: it moves no point that was already drawn (every
+range's equity, deposits line, gain line and time-weighted return stay as they were, point by
+point, while the summary's net deposits take it in at once), and it is never counted as the
+next day's gain, in the summary or on the live socket."""
 
 from __future__ import annotations
 
@@ -8,16 +9,19 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from portfolio_rt.app import create_app
 from portfolio_rt.auth.tokens import ALL_SCOPES
+from portfolio_rt.core.money import TodayBasis
 from portfolio_rt.core.periods import PERIODS
+from portfolio_rt.live.accounts import load_account
 from portfolio_rt.sandbox.app import serve_sandbox
 from portfolio_rt.sandbox.world import Sandbox
-from portfolio_rt.state import TOKENS
+from portfolio_rt.state import RUNTIME, TOKENS
 from tests.fixtures.clock import SetClock
 from tests.fixtures.settings import sandbox_config, service_settings
 
@@ -89,3 +93,70 @@ async def test_a_deposit_and_a_withdrawal_after_the_close_move_no_drawn_point(
             j = index[stamp]
             for field in POINT_FIELDS:
                 assert now[field][j] == drawn[field][i], (period, field, stamp)
+
+
+NY = ZoneInfo("America/New_York")
+
+
+def ny(*args: int) -> datetime:
+    return datetime(*args, tzinfo=NY).astimezone(UTC)  # type: ignore[misc]
+
+
+def independent_today(world: World) -> Decimal:
+    """Today's return from prices alone: Σ qty × (price now − last close's), no cash flows
+    involved (maya holds only exchange-traded funds and trades nothing in these days)."""
+    return sum(
+        (
+            p.qty * p.current_price - p.qty * p.lastday_price
+            for p in world.sandbox.ledger.positions(world.maya)
+        ),
+        Decimal(0),
+    )
+
+
+async def today_amount(world: World) -> Decimal:
+    summary = await world.get("/api/portfolio/summary")
+    amount = Decimal(summary["today_return"]["amount"])
+    # The live engine's facts leave out the same money: the socket's figure agrees.
+    gateway = world.client.app[RUNTIME].gateway
+    facts = await load_account(gateway, str(world.maya), fresh=True)
+    live = TodayBasis.of(facts.last_equity, facts.flows_today).gain(Decimal(summary["equity"]))
+    assert live.amount == amount
+    return amount
+
+
+@pytest.mark.parametrize(
+    ("deposit_at", "same_day", "next_session"),
+    [
+        # Wednesday 19:00, after the close; then Thursday at midnight and at 09:35.
+        (ny(2026, 11, 18, 19, 0), ny(2026, 11, 19, 0, 0), ny(2026, 11, 19, 9, 35)),
+        # Saturday 11:00; then Saturday noon and Monday 09:35.
+        (ny(2026, 11, 21, 11, 0), ny(2026, 11, 21, 12, 0), ny(2026, 11, 23, 9, 35)),
+        # Thanksgiving (no session) at noon; then 13:00 and Friday 09:35.
+        (ny(2026, 11, 26, 12, 0), ny(2026, 11, 26, 13, 0), ny(2026, 11, 27, 9, 35)),
+    ],
+    ids=["evening", "saturday", "holiday"],
+)
+async def test_money_that_arrives_after_the_close_is_not_the_next_days_gain(
+    aiohttp_client, deposit_at: datetime, same_day: datetime, next_session: datetime
+) -> None:  # type: ignore[no-untyped-def]
+    clock = SetClock(deposit_at)
+    sandbox = Sandbox.build(sandbox_config(market_hours="real"), now=clock)
+    async with serve_sandbox(sandbox) as running:
+        settings = service_settings(
+            running,
+            broker={"cache_ttl_s": 0.0, "history_cache_ttl_s": 0.0},
+            stream={"enabled": False},
+        )
+        world = World(await aiohttp_client(create_app(settings)), sandbox, clock)
+        world.transfer("1234.56", "INCOMING")
+        clock.now = same_day
+        # Markets are shut: no price has moved since the last close, and neither has the
+        # return, whatever the deposit did to the value.
+        assert independent_today(world) == 0
+        assert await today_amount(world) == Decimal("0.00")
+        clock.now = next_session
+        moved = independent_today(world)
+        assert moved != 0
+        # Two rounded equities' difference is within a cent or two of the unrounded move.
+        assert abs(await today_amount(world) - moved) <= Decimal("0.02")
