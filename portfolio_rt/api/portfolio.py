@@ -38,7 +38,7 @@ from ..core.money import (
     first_bought_at,
     money,
     net_flows,
-    range_change,
+    range_gain,
     today_return,
     weights_pct,
 )
@@ -81,7 +81,15 @@ async def summary(request: web.Request) -> web.StreamResponse:
         deposited = net_flows(flows)
         data = since_opening.value
         years = years_between(created_at, now)
-        time_weighted = twr([_d(v) for v in data.equity], _point_flows(data), opening=ZERO)
+        stamps, values, point_flows = (
+            list(data.timestamp),
+            [_d(v) for v in data.equity],
+            _point_flows(data),
+        )
+        _end_at_live_value(
+            data.timeframe, stamps, values, point_flows, equity, deposited, clock.value.timestamp
+        )
+        time_weighted = twr(values, point_flows, opening=ZERO)
         mwr = money_weighted([(f.at, f.amount) for f in flows], equity, now)
         return {
             "equity": money(equity),
@@ -145,9 +153,12 @@ async def history(request: web.Request) -> web.StreamResponse:
     identity = identify(request)
     period = parse_period(request.query.get("period"))
     gateway = request.app[RUNTIME].gateway
-    account, positions = await asyncio.gather(
+    account, positions, trade, (flows, flows_fetched), clock = await asyncio.gather(
         gateway.account(identity.account_id),
         gateway.positions(identity.account_id),
+        gateway.trade_account(identity.account_id),
+        cash_flows(gateway, identity.account_id),
+        gateway.clock(),
     )
     crypto_only = bool(positions.value) and all(
         str(p.asset_class.value) == "crypto" for p in positions.value
@@ -171,6 +182,13 @@ async def history(request: web.Request) -> web.StreamResponse:
         point_flows = _point_flows(data)
         stamps = list(data.timestamp)
         opening, before = _range_start(stamps, created_at, since_opening.value)
+        if period == "1D" and opening is None:
+            # A day is measured from the close before it, as Today's return is.
+            opening = _d(data.base_value) if data.base_value else _d(trade.value.last_equity)
+        _end_at_live_value(
+            data.timeframe, stamps, equity, point_flows, _d(trade.value.equity),
+            net_flows(flows) - before, clock.value.timestamp,
+        )  # fmt: skip
         line = money_line(equity, point_flows, opening=opening, before=before)
         twr_series = cumulative_twr(equity, point_flows, opening=opening)
         per_year = PERIODS_PER_YEAR.get(data.timeframe, 252.0)
@@ -189,15 +207,20 @@ async def history(request: web.Request) -> web.StreamResponse:
             "net_deposits": [money(v) for v in line.deposits],
             "twr_pct": [_pct(v) for v in twr_series],
             "benchmark": _benchmark(benchmark_symbol, stamps, closes),
-            "change": range_change(equity),
+            "change": range_gain(line.gains[-1], line.invested[-1])
+            if equity
+            else range_gain(ZERO, ZERO),
             "stats": _stats_json(stats, twr_series, stamps),
             "reason": _empty_reason(equity),
             "as_of": _now(),
-            "stale": any(f.stale for f in (fetched, account, positions, since_opening)),
+            "stale": any(
+                f.stale for f in (fetched, account, positions, since_opening, trade, flows_fetched)
+            ),
         }
 
     key = ("history", identity.account_id, period)
-    stamp = (*stamp_of(account, positions, fetched, since_opening), len(closes))
+    inputs = (account, positions, fetched, since_opening, trade, flows_fetched, clock)
+    stamp = (*stamp_of(*inputs), len(closes))
     return request.app[VIEWS].render(key, stamp, build)
 
 
@@ -221,6 +244,32 @@ def _range_start(
         ZERO,
     )
     return None, before
+
+
+def _end_at_live_value(
+    timeframe: str,
+    stamps: list[int],
+    equity: list[Decimal],
+    flows: list[Decimal],
+    equity_now: Decimal,
+    flowed_in_range: Decimal,
+    now: datetime,
+) -> None:
+    """End a range at the live value, so the chart ends where Total value is: a daily
+    range's point for today is today so far and takes the live value; otherwise a point at
+    now is added. Money that came in after the last point (`flowed_in_range`, all the
+    range's flows by the activities, minus those the history has) is that point's flow.
+    `now` is the broker's clock, the one its history's timestamps are on."""
+    if not stamps or int(now.timestamp()) <= stamps[-1] or equity_now <= 0:
+        return
+    moved = flowed_in_range - sum(flows, ZERO)
+    if timeframe == "1D" and _day(stamps[-1]) == now.astimezone(NEW_YORK).date():
+        equity[-1] = equity_now
+        flows[-1] += moved
+        return
+    stamps.append(int(now.timestamp()))
+    equity.append(equity_now)
+    flows.append(moved)
 
 
 def _empty_reason(equity: list[Decimal]) -> str | None:

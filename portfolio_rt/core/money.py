@@ -94,14 +94,12 @@ def net_flows(flows: Iterable[CashFlow], since: datetime | None = None) -> Decim
     return sum((f.amount for f in flows if since is None or f.at >= since), ZERO)
 
 
-def range_change(equity: Sequence[Decimal]) -> dict[str, object]:
-    """The chart range's change in value: last point against the first; direction "up"
-    when it ends at or above where it started (the chart turns green)."""
-    if not equity:
-        return {"amount": money(ZERO), "pct": None, "direction": "flat"}
-    amount = equity[-1] - equity[0]
-    direction = "up" if amount >= 0 else "down"
-    return {"amount": money(amount), "pct": percent(amount, equity[0]), "direction": direction}
+def range_gain(gain: Decimal, invested: Decimal) -> dict[str, object]:
+    """A range's change: what the account gained over it, deposits and withdrawals left
+    out, as an amount and a share of the money it is measured against; "up" when it gained
+    or broke even."""
+    direction = "up" if gain >= 0 else "down"
+    return {"amount": money(gain), "pct": percent(gain, invested), "direction": direction}
 
 
 def weights_pct(values: Sequence[Decimal]) -> list[float]:

@@ -89,10 +89,13 @@ async def test_a_deposit_and_a_withdrawal_after_the_close_move_no_drawn_point(
         drawn, now = before[period], after[period]
         assert drawn["timestamp"], period
         index = {stamp: i for i, stamp in enumerate(now["timestamp"])}
-        for i, stamp in enumerate(drawn["timestamp"]):
+        # Every point but the last, which is the live value (it moves on, as Total value does).
+        for i, stamp in enumerate(drawn["timestamp"][:-1]):
             j = index[stamp]
             for field in POINT_FIELDS:
                 assert now[field][j] == drawn[field][i], (period, field, stamp)
+        assert now["equity"][-1] == summary_after["equity"], period
+        assert now["net_deposits"][-1] == summary_after["net_deposits"], period
 
 
 NY = ZoneInfo("America/New_York")
@@ -159,4 +162,10 @@ async def test_money_that_arrives_after_the_close_is_not_the_next_days_gain(
         moved = independent_today(world)
         assert moved != 0
         # Two rounded equities' difference is within a cent or two of the unrounded move.
-        assert abs(await today_amount(world) - moved) <= Decimal("0.02")
+        today = await today_amount(world)
+        assert abs(today - moved) <= Decimal("0.02")
+        # The 1D chart is measured from the same close and ends at the same live value.
+        day = await world.get("/api/portfolio/history?period=1D")
+        summary = await world.get("/api/portfolio/summary")
+        assert day["equity"][-1] == summary["equity"]
+        assert Decimal(day["change"]["amount"]) == today

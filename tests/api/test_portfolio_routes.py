@@ -58,8 +58,15 @@ async def test_history_every_period(
     assert len(body["timestamp"]) == len(body["equity"]) == len(body["profit_loss"]) > 0
     assert body["timestamp"] == sorted(body["timestamp"])
     first, last = Decimal(body["equity"][0]), Decimal(body["equity"][-1])
-    assert body["change"]["direction"] == ("up" if last >= first else "down")
-    assert Decimal(body["change"]["amount"]) == (last - first).quantize(Decimal("0.01"))
+    deposits = [Decimal(v) for v in body["net_deposits"]]
+    gain = Decimal(body["change"]["amount"])
+    # The range's change is its gain: the value's move with the money moved in left out.
+    assert gain == Decimal(body["profit_loss"][-1])
+    assert body["change"]["direction"] == ("up" if gain >= 0 else "down")
+    if body["period"] == "MAX":  # from the opening: the value now minus everything put in
+        assert gain == last - deposits[-1]
+    elif body["period"] != "1D":  # from the first point (1D: from the last close)
+        assert gain == (last - first) - (deposits[-1] - deposits[0])
 
 
 async def test_max_history_starts_at_account_creation(

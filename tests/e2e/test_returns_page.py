@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -124,7 +125,8 @@ def test_value_chart_lines_time_weighted_header_and_all_time_figures(desktop: Pa
     assert deposits["dash"], "the net-deposits line is dashed"
     assert deposits["visible"]
     assert deposits["values"] == [float(v) for v in history["net_deposits"]]
-    assert portfolio["values"] == [float(v) for v in history["equity"]]
+    # every point as loaded but the last, which follows the live value (its own test below)
+    assert portfolio["values"][:-1] == [float(v) for v in history["equity"][:-1]]
     assert benchmark["label"] == "SPY, same dates"
     assert not benchmark["visible"]
 
@@ -343,3 +345,45 @@ def test_returns_page_at_phone_width(desktop: PageKit) -> None:
     scroll = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert scroll[0] <= scroll[1], f"the page scrolls sideways: {scroll}"
     screenshot(page, "returns-privacy-maya-375")
+
+
+def dollars(text: str) -> Decimal:
+    """'$12,345.67' (or '−$…') as a number."""
+    return Decimal(text.replace("$", "").replace(",", "").replace("−", "-"))
+
+
+def test_the_1d_chart_grows_with_live_updates_and_ends_at_total_value(desktop: PageKit) -> None:
+    page = desktop.page
+    log_in(desktop, "jordan")
+    expect(page.locator("#live-status")).to_have_text("Live", timeout=30_000)
+    with page.expect_response(lambda r: "history?period=1D" in r.url) as answer:
+        page.locator("#history button[data-period='1D']").click()
+    day = answer.value.json()
+    expect(page.locator("#history")).to_have_attribute("data-period", "1D")
+    drawn = len(chart(page, "history-chart")["datasets"][0]["values"])
+    assert drawn == len(day["timestamp"])
+    # Live updates move the last point; one at least ten seconds after it adds a point.
+    # (Polled from here: wait_for_function would take the async probe's promise as true.)
+    deadline = time.monotonic() + 45
+    while len(chart(page, "history-chart")["datasets"][0]["values"]) <= drawn:
+        assert time.monotonic() < deadline, "the 1D chart did not grow with live updates"
+        page.wait_for_timeout(250)
+    # Read the chart and the header in one go: the next update may land between two reads.
+    seen = page.evaluate(
+        """async () => {
+            const { Chart } = await import('chart.js');
+            const chart = Chart.getChart(document.getElementById('history-chart'));
+            const values = chart.data.datasets[0].data.map((p) => p.y);
+            const text = (id) => document.getElementById(id).textContent;
+            return { values, total: text('total-value'), today: text('today-return'),
+                     change: text('range-change') };
+        }"""
+    )
+    assert len(seen["values"]) > drawn  # a point per live update
+    assert Decimal(str(seen["values"][-1])) == dollars(seen["total"])
+
+    # The day's gain is Today's return, figure for figure.
+    def amount(text: str) -> Decimal:
+        return dollars(text.split(" (")[0].strip("▲▼ ").replace("+", ""))
+
+    assert amount(seen["change"]) == amount(seen["today"])

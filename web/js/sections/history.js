@@ -115,7 +115,42 @@ export function mount(root, ctx) {
     const d = event.detail;
     allTime = { all: d.allTime, deposits: d.netDeposits, twr: d.twr, mwr: d.mwr };
     renderAllTime();
+    follow(d);
   };
+
+  // The chart ends where Total value is: each live value replaces the last point, and the
+  // 1D chart grows a point per update; its change is Today's return (the same close, the
+  // same money left out).
+  let drawn = null;
+  const LIVE_POINT_S = 10; // closer updates move the last point instead of adding one
+  function follow(live) {
+    const v = toNumber(live.equity);
+    const t = live.asOf ? Math.floor(Date.parse(live.asOf) / 1000) : NaN;
+    if (!chart || !drawn || v === null || !Number.isFinite(t)) return;
+    const { points, xOf } = drawn;
+    const last = points[points.length - 1];
+    const [values, deposits, bench] = chart.data.datasets;
+    if (drawn.period === '1D' && t >= last.t + LIVE_POINT_S) {
+      const point = { t, v, i: -1 };
+      points.push(point);
+      const x = xOf(point, points.length - 1);
+      values.data.push({ x, y: v });
+      deposits.data.push({ x, y: deposits.data.at(-1)?.y ?? null });
+      if (bench.data.length) bench.data.push({ x, y: null });
+      chart.options.scales.x.max = x;
+    } else {
+      last.v = v;
+      values.data[values.data.length - 1].y = v;
+    }
+    if (drawn.period === '1D' && live.today) {
+      const el = root.querySelector('#range-change');
+      if (el) {
+        el.textContent = `${money(live.today.amount, { sign: true })} (${pct(live.today.pct)})`;
+        el.className = `num ${trendClass(direction(live.today.amount))}`;
+      }
+    }
+    chart.update('none');
+  }
   ctx.bus.addEventListener('summary', onSummary);
 
   function select(p) {
@@ -161,6 +196,10 @@ export function mount(root, ctx) {
     const benchLabel = `${benchName}, same dates`;
     const twr = data.stats?.twr_pct;
 
+    // One session (1D) is drawn against time, so live points a second apart sit a second
+    // apart; longer ranges are drawn point by point, without nights and weekends.
+    const timeAxis = period === '1D';
+    const xOf = (p, i) => (timeAxis ? p.t : i);
     const canvas = h('canvas', { role: 'img', 'aria-label': label, id: 'history-chart' });
     const headline = h(
       'div',
@@ -176,7 +215,7 @@ export function mount(root, ctx) {
       h(
         'p',
         { class: 'range-change small' },
-        h('span', { class: 'muted' }, 'Value change '),
+        h('span', { class: 'muted' }, 'Gain '),
         h('strong', { class: `num ${trendClass(dir)}`, id: 'range-change' }, `${money(change.amount, { sign: true })} (${pct(change.pct)})`),
       ),
     );
@@ -230,7 +269,7 @@ export function mount(root, ctx) {
         datasets: [
           {
             label: 'Your portfolio',
-            data: points.map((p, i) => ({ x: i, y: p.v })),
+            data: points.map((p, i) => ({ x: xOf(p, i), y: p.v })),
             borderColor: color,
             backgroundColor: gradientFill(color),
             borderWidth: 2,
@@ -245,7 +284,7 @@ export function mount(root, ctx) {
           },
           {
             label: 'Money you put in',
-            data: deposits.map((v, i) => ({ x: i, y: v })),
+            data: deposits.map((v, i) => ({ x: xOf(points[i], i), y: v })),
             hidden: !hasDeposits,
             borderColor: muted,
             borderDash: [6, 4],
@@ -258,7 +297,7 @@ export function mount(root, ctx) {
           },
           {
             label: benchLabel,
-            data: (benchValues ?? []).map((v, i) => ({ x: i, y: v })),
+            data: (benchValues ?? []).map((v, i) => ({ x: xOf(points[i], i), y: v })),
             hidden: !(benchValues && showBenchmark),
             borderColor: benchColor,
             borderWidth: 1.5,
@@ -278,8 +317,8 @@ export function mount(root, ctx) {
         scales: {
           x: {
             type: 'linear',
-            min: 0,
-            max: points.length - 1,
+            min: xOf(points[0], 0),
+            max: xOf(points[points.length - 1], points.length - 1),
             grid: { display: false },
             border: { display: false },
             ticks: {
@@ -287,7 +326,10 @@ export function mount(root, ctx) {
               includeBounds: false,
               maxRotation: 0,
               autoSkipPadding: 16,
-              callback: (value) => (Number.isInteger(value) && points[value] ? axisDate(points[value].t, period) : ''),
+              callback: (value) => {
+                if (timeAxis) return axisDate(value, period);
+                return Number.isInteger(value) && points[value] ? axisDate(points[value].t, period) : '';
+              },
             },
           },
           y: {
@@ -314,6 +356,7 @@ export function mount(root, ctx) {
       },
       plugins: [crosshair],
     });
+    drawn = { points, period, xOf };
   }
 
   function load(keepOld = false) {
