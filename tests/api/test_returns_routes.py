@@ -171,9 +171,10 @@ async def test_money_weighted_returns_agree_with_pyxirr(
     amounts = [float(a) for _, a in flows] + [float(body["equity"])]
     rate = pyxirr.xirr(dates, amounts, day_count=pyxirr.DayCount.ACT_365_25)
     years = (today.date() - min(dates)).days / 365.25
-    assert body["mwr_annual_pct"] == pytest.approx(rate * 100, abs=0.02)
-    # Compounded over years, the dates' rounding (pyxirr counts whole days) grows with the
-    # span: compare the growth factors within 0.05%.
+    # pyxirr counts whole days and ends at today's date, the service at this instant: up to
+    # a day's difference in the span, worth ~0.02 points a year here, plus the 2-dp rounding.
+    assert body["mwr_annual_pct"] == pytest.approx(rate * 100, abs=0.05)
+    # Compounded over years that difference grows with the span: compare growth factors.
     growth = 1 + body["mwr_cumulative_pct"] / 100
     assert growth == pytest.approx((1 + rate) ** years, rel=5e-4)
 
