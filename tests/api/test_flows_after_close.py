@@ -5,7 +5,8 @@ next day's gain, in the summary or on the live socket."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,7 +23,7 @@ from portfolio_rt.live.accounts import load_account
 from portfolio_rt.sandbox.app import serve_sandbox
 from portfolio_rt.sandbox.world import Sandbox
 from portfolio_rt.state import RUNTIME, TOKENS
-from tests.fixtures.clock import SetClock
+from tests.fixtures.clock import ManualClock
 from tests.fixtures.settings import sandbox_config, service_settings
 
 # Wednesday 2026-11-18, 17:00 New York: an hour after the close.
@@ -31,7 +32,7 @@ POINT_FIELDS = ("equity", "net_deposits", "profit_loss", "profit_loss_pct", "twr
 
 
 class World:
-    def __init__(self, client: TestClient, sandbox: Sandbox, clock: SetClock) -> None:
+    def __init__(self, client: TestClient, sandbox: Sandbox, clock: ManualClock) -> None:
         self.client, self.sandbox, self.clock = client, sandbox, clock
         self.maya = sandbox.personas["maya"]
         token, _ = client.app[TOKENS].mint(
@@ -55,16 +56,28 @@ class World:
 
 
 @pytest.fixture
-async def world(aiohttp_client) -> AsyncIterator[World]:  # type: ignore[no-untyped-def]
-    clock = SetClock(AFTER_CLOSE)
-    sandbox = Sandbox.build(sandbox_config(market_hours="real"), now=clock)
-    async with serve_sandbox(sandbox) as running:
-        settings = service_settings(
-            running,
-            broker={"cache_ttl_s": 0.0, "history_cache_ttl_s": 0.0},
-            stream={"enabled": False},
-        )
-        yield World(await aiohttp_client(create_app(settings)), sandbox, clock)
+async def frozen_world(aiohttp_client) -> AsyncIterator[Callable[[datetime], Awaitable[World]]]:  # type: ignore[no-untyped-def]
+    """`await frozen_world(t)`: a sandbox on a clock frozen at `t` (real market hours) and
+    the service on it, with no read cache and no stream (prices only move with the clock)."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(t: datetime) -> World:
+            clock = ManualClock(t)
+            sandbox = Sandbox.build(sandbox_config(market_hours="real"), now=clock)
+            running = await stack.enter_async_context(serve_sandbox(sandbox))
+            settings = service_settings(
+                running,
+                broker={"cache_ttl_s": 0.0, "history_cache_ttl_s": 0.0},
+                stream={"enabled": False},
+            )
+            return World(await aiohttp_client(create_app(settings)), sandbox, clock)
+
+        yield start
+
+
+@pytest.fixture
+async def world(frozen_world: Callable[[datetime], Awaitable[World]]) -> World:
+    return await frozen_world(AFTER_CLOSE)
 
 
 async def test_a_deposit_and_a_withdrawal_after_the_close_move_no_drawn_point(
@@ -141,31 +154,27 @@ async def today_amount(world: World) -> Decimal:
     ids=["evening", "saturday", "holiday"],
 )
 async def test_money_that_arrives_after_the_close_is_not_the_next_days_gain(
-    aiohttp_client, deposit_at: datetime, same_day: datetime, next_session: datetime
-) -> None:  # type: ignore[no-untyped-def]
-    clock = SetClock(deposit_at)
-    sandbox = Sandbox.build(sandbox_config(market_hours="real"), now=clock)
-    async with serve_sandbox(sandbox) as running:
-        settings = service_settings(
-            running,
-            broker={"cache_ttl_s": 0.0, "history_cache_ttl_s": 0.0},
-            stream={"enabled": False},
-        )
-        world = World(await aiohttp_client(create_app(settings)), sandbox, clock)
-        world.transfer("1234.56", "INCOMING")
-        clock.now = same_day
-        # Markets are shut: no price has moved since the last close, and neither has the
-        # return, whatever the deposit did to the value.
-        assert independent_today(world) == 0
-        assert await today_amount(world) == Decimal("0.00")
-        clock.now = next_session
-        moved = independent_today(world)
-        assert moved != 0
-        # Two rounded equities' difference is within a cent or two of the unrounded move.
-        today = await today_amount(world)
-        assert abs(today - moved) <= Decimal("0.02")
-        # The 1D chart is measured from the same close and ends at the same live value.
-        day = await world.get("/api/portfolio/history?period=1D")
-        summary = await world.get("/api/portfolio/summary")
-        assert day["equity"][-1] == summary["equity"]
-        assert Decimal(day["change"]["amount"]) == today
+    frozen_world: Callable[[datetime], Awaitable[World]],
+    deposit_at: datetime,
+    same_day: datetime,
+    next_session: datetime,
+) -> None:
+    world = await frozen_world(deposit_at)
+    clock = world.clock
+    world.transfer("1234.56", "INCOMING")
+    clock.t = same_day
+    # Markets are shut: no price has moved since the last close, and neither has the
+    # return, whatever the deposit did to the value.
+    assert independent_today(world) == 0
+    assert await today_amount(world) == Decimal("0.00")
+    clock.t = next_session
+    moved = independent_today(world)
+    assert moved != 0
+    # Two rounded equities' difference is within a cent or two of the unrounded move.
+    today = await today_amount(world)
+    assert abs(today - moved) <= Decimal("0.02")
+    # The 1D chart is measured from the same close and ends at the same live value.
+    day = await world.get("/api/portfolio/history?period=1D")
+    summary = await world.get("/api/portfolio/summary")
+    assert day["equity"][-1] == summary["equity"]
+    assert Decimal(day["change"]["amount"]) == today

@@ -11,6 +11,7 @@ from portfolio_rt.sandbox.calendar import MarketCalendar, MarketClock
 from portfolio_rt.sandbox.ledger import Ledger
 from portfolio_rt.sandbox.market import Market
 from portfolio_rt.sandbox.settings import MarketHours
+from tests.fixtures.clock import ManualClock
 
 # Tuesday 2025-06-10, 11:00 New York: the equity session is open.
 IN_SESSION = datetime(2025, 6, 10, 15, 0, tzinfo=UTC)
@@ -18,20 +19,6 @@ IN_SESSION = datetime(2025, 6, 10, 15, 0, tzinfo=UTC)
 WEEKEND = datetime(2025, 6, 14, 18, 0, tzinfo=UTC)
 HISTORY_START = date(2024, 1, 2)
 DELAY = timedelta(seconds=30)
-
-
-class ManualClock:
-    """`now` for the sandbox: stays where the test puts it."""
-
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def __call__(self) -> datetime:
-        return self.t
-
-    def advance(self, delta: timedelta) -> datetime:
-        self.t += delta
-        return self.t
 
 
 @dataclass

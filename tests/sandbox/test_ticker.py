@@ -12,18 +12,7 @@ import pytest
 from portfolio_rt.sandbox.calendar import NY, MarketCalendar, MarketClock
 from portfolio_rt.sandbox.market import Market, Quote, Trade
 from portfolio_rt.sandbox.ticker import Ticker
-
-
-class ManualClock:
-    def __init__(self, start: datetime) -> None:
-        self.t = start
-
-    def __call__(self) -> datetime:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += timedelta(seconds=seconds)
-
+from tests.fixtures.clock import ManualClock
 
 WEDNESDAY_NOON = datetime(2026, 11, 18, 12, 0, tzinfo=NY).astimezone(UTC)
 SATURDAY_NOON = datetime(2026, 11, 21, 12, 0, tzinfo=NY).astimezone(UTC)
