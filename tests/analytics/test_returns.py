@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portfolio_rt.analytics.returns import (
@@ -61,6 +61,7 @@ def test_not_enough_history_is_said_not_faked() -> None:
 prices = st.lists(st.decimals("0.5", "2", places=4), min_size=2, max_size=30)
 
 
+@settings(deadline=None)  # a loaded machine must not fail a property
 @given(moves=prices, day=st.integers(0, 29), amount=st.decimals("1", "100000", places=2))
 def test_twr_is_unchanged_by_a_deposit_on_a_flat_day(moves, day, amount) -> None:  # type: ignore[no-untyped-def]
     """Insert a flat day with a deposit anywhere: the time-weighted return does not move."""
@@ -217,6 +218,7 @@ points = st.lists(
 )
 
 
+@settings(deadline=None)  # a loaded machine must not fail a property
 @given(points, st.decimals("0.01", "10000", places=2), st.booleans())
 def test_a_new_flow_never_moves_an_earlier_point(rows, amount, from_opening) -> None:  # type: ignore[no-untyped-def]
     """Money that arrives now (a new last point, or more on the last point) leaves every
@@ -236,6 +238,7 @@ def test_a_new_flow_never_moves_an_earlier_point(rows, amount, from_opening) -> 
     assert more.gains[:-1] == before.gains[:-1]
 
 
+@settings(deadline=None)  # a loaded machine must not fail a property
 @given(
     st.lists(st.decimals("0.8", "1.25", places=4), min_size=2, max_size=20),
     st.data(),
