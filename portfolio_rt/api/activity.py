@@ -119,7 +119,7 @@ async def orders(request: web.Request) -> web.StreamResponse:
         try:
             until = datetime.fromisoformat(cursor["t"]) + _ONE_MICROSECOND
             seen = {str(i) for i in cursor["ids"]}
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             raise BadRequest("The cursor is not valid; start again without it.") from None
     query = OrdersQuery(
         status=status,

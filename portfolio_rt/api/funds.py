@@ -6,7 +6,8 @@ response shows only the last four digits.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -150,20 +151,22 @@ def _text(body: dict[str, Any], name: str, max_length: int) -> str:
     return value.strip()
 
 
+# Plain decimal notation in ASCII digits: no exponent ("1e2"), no digit separators ("1_000"),
+# no other scripts' digits, no spaces; at most 15 digits before the point, so no figure can
+# outgrow Decimal's precision before the limit is checked.
+_PLAIN_AMOUNT = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]+)?")
+
+
 def _amount(raw: Any, limit: Decimal) -> Decimal:
     """A positive amount in dollars with at most two decimals, up to the configured limit.
-    Sent as a string ("100.00"); a JSON number is accepted only if it is exact."""
-    if isinstance(raw, bool) or not isinstance(raw, str | int):
+    Sent as a string ("100.00"); a JSON integer is accepted as it is exact."""
+    text = str(raw) if isinstance(raw, str | int) and not isinstance(raw, bool) else None
+    if text is None or not _PLAIN_AMOUNT.fullmatch(text):
         raise BadRequest(
             "'amount' must be a decimal string such as \"100.00\".", details={"field": "amount"}
         )
-    try:
-        amount = Decimal(str(raw).strip())
-    except InvalidOperation:
-        raise BadRequest(
-            "'amount' must be a decimal string such as \"100.00\".", details={"field": "amount"}
-        ) from None
-    if not amount.is_finite() or amount <= 0:
+    amount = Decimal(text)
+    if amount <= 0:
         raise BadRequest("'amount' must be more than zero.", details={"field": "amount"})
     if amount != amount.quantize(Decimal("0.01")):
         raise BadRequest(

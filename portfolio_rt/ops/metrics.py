@@ -458,7 +458,9 @@ async def metrics(request: web.Request) -> web.Response:
     token = request.app[METRICS_TOKEN]
     if token:
         given = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        # Header bytes that are not UTF-8 arrive as surrogate escapes: compare bytes as sent.
+        sent = given.encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(sent, f"Bearer {token}".encode()):
             raise Unauthorized("Send the metrics token as 'Authorization: Bearer <token>'.")
     metrics = request.app[METRICS]
     await metrics.refresh()
