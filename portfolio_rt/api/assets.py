@@ -15,14 +15,19 @@ from .responses import json_response
 
 routes = web.RouteTableDef()
 INDUSTRIES = web.AppKey("industries", dict)
-_SYMBOL_OR_ID = re.compile(r"^[A-Za-z0-9.\-]{1,15}$|^[0-9a-fA-F-]{36}$")
+# A ticker (AAPL, BRK.B, BF-B) or an asset id (a UUID): nothing else reaches the broker's
+# path (`..` used to match and walked up to `/v1/` with the service's credentials).
+_SYMBOL_OR_ID = re.compile(
+    r"[A-Za-z0-9]{1,15}(?:[.\-][A-Za-z0-9]{1,5})?"
+    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 
 
 @routes.get("/api/assets/{symbol_or_id}")
 async def asset(request: web.Request) -> web.Response:
     identify(request)
     raw = request.match_info["symbol_or_id"]
-    if not _SYMBOL_OR_ID.match(raw):
+    if not _SYMBOL_OR_ID.fullmatch(raw):
         raise BadRequest(
             "Give a ticker symbol (e.g. AAPL) or an asset id.", details={"field": "symbol_or_id"}
         )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeAlias, TypeVar
+from urllib.parse import quote
 from uuid import UUID
 
 import structlog
@@ -27,7 +28,7 @@ from alpaca.trading.models import (
 from pydantic import TypeAdapter, ValidationError
 
 from ..config import BrokerSettings
-from ..core.errors import BrokerBadResponse
+from ..core.errors import BrokerBadResponse, NotFound
 from ..core.periods import NEW_YORK
 from .bars import DailyCloses, intraday_closes
 from .circuit import CircuitState
@@ -277,9 +278,10 @@ class BrokerGateway:
 
     async def asset(self, symbol_or_id: str) -> Fetched[Asset]:
         key = symbol_or_id.upper()
-        return await self._read(
-            ("asset", key), self._asset_ttl, f"/v1/assets/{key}", None, Asset.model_validate
-        )
+        if not key.strip("."):  # "." and ".." are no asset, and would climb the broker's path
+            raise NotFound("There is no such asset.")
+        path = f"/v1/assets/{quote(key, safe='')}"  # one path segment, whatever it holds
+        return await self._read(("asset", key), self._asset_ttl, path, None, Asset.model_validate)
 
     async def clock(self) -> Fetched[Clock]:
         return await self._read(("clock",), self._ttl, "/v1/clock", None, Clock.model_validate)

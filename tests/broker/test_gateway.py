@@ -13,7 +13,7 @@ from portfolio_rt.broker.gateway import BrokerGateway, HistoryQuery, decimal_of
 from portfolio_rt.broker.http import AlpacaHttp
 from portfolio_rt.broker.read_cache import ReadCache
 from portfolio_rt.config import BrokerSettings
-from portfolio_rt.core.errors import BrokerBadResponse, BrokerUnavailable
+from portfolio_rt.core.errors import BrokerBadResponse, BrokerUnavailable, NotFound
 
 from .conftest import BROKER
 
@@ -153,3 +153,18 @@ async def test_deposit_is_posted_once_and_invalidates_the_account(
 def test_decimal_of_round_trips_alpaca_numbers(value: object, expected: str | None) -> None:
     result = decimal_of(value)  # type: ignore[arg-type]
     assert result == (Decimal(expected) if expected is not None else None)
+
+
+async def test_an_asset_lookup_is_one_path_segment_whatever_it_holds(
+    gateway: BrokerGateway, mocked: aioresponses
+) -> None:
+    """The id goes into the path quoted, and dot segments are refused: nothing climbs out of
+    /v1/assets/ to another broker path with the service's credentials."""
+    for dots in (".", ".."):
+        with pytest.raises(NotFound):
+            await gateway.asset(dots)
+    assert gateway.http.calls == 0
+    mocked.get(f"{BROKER}/v1/assets/BTC%2FUSD", status=404, payload={"message": "not found"})
+    with pytest.raises(NotFound):
+        await gateway.asset("btc/usd")
+    assert [str(url) for _, url in mocked.requests] == [f"{BROKER}/v1/assets/BTC%2FUSD"]

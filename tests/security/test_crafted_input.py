@@ -1,5 +1,6 @@
-"""Crafted input gets a clear 4xx, never a 500: amounts beyond any context's precision, a
-cursor whose time overflows, and a bearer token that is not ASCII."""
+"""Crafted input gets a clear 4xx, never a 500 nor a broker call it should not make:
+amounts beyond any context's precision, a cursor whose time overflows, a bearer token that is
+not UTF-8, and asset paths that are no symbol or id."""
 
 from __future__ import annotations
 
@@ -83,3 +84,32 @@ async def test_a_non_ascii_metrics_token_is_a_401(aiohttp_client) -> None:  # ty
     status_line = await asyncio.wait_for(reader.readline(), 10)
     writer.close()
     assert status_line.split()[1] == b"401", status_line
+
+
+@pytest.mark.parametrize(
+    "path", ["%2E%2E", "..", ".", "%2E", "a%2Fb", "AAPL..B", ".AAPL", "AAPL%00", "x" * 16]
+)
+async def test_an_asset_path_that_is_no_symbol_or_id_is_refused_before_the_broker(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox, path: str
+) -> None:
+    """`%2E%2E` used to match and walk the broker's path up to `/v1/`. (A bare `..` is
+    already resolved by the router, which then finds no route.)"""
+    response = await api.get(
+        f"/api/assets/{path}", headers=auth_for(api, shared_sandbox.personas["maya"])
+    )
+    assert response.status in (400, 404), (path, await response.text())
+    error = (await response.json())["error"]
+    if response.status == 400:
+        assert error["details"]["field"] == "symbol_or_id"
+    else:
+        assert error["code"] == "not_found"
+
+
+@pytest.mark.parametrize("symbol", ["AAPL", "brk.b", "BF-B"])
+async def test_real_ticker_shapes_are_looked_up(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox, symbol: str
+) -> None:
+    response = await api.get(
+        f"/api/assets/{symbol}", headers=auth_for(api, shared_sandbox.personas["maya"])
+    )
+    assert response.status in (200, 404), (symbol, await response.text())
