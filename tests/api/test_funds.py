@@ -12,22 +12,16 @@ from aiohttp.test_utils import TestClient
 
 from portfolio_rt.sandbox.world import Sandbox
 from portfolio_rt.state import IDEMPOTENCY, RUNTIME
-from tests.fixtures.funds import BANK
+from tests.fixtures.funds import BANK, link_bank
 
 Auth = Callable[..., dict[str, str]]
-
-
-async def link(client: TestClient, headers: dict[str, str]) -> dict[str, object]:
-    response = await client.post("/api/funds/bank-accounts", json=BANK, headers=headers)
-    assert response.status == 201, await response.text()
-    return dict(await response.json())
 
 
 async def test_linked_bank_numbers_are_masked(
     fresh_api: TestClient, auth_for: Auth, fresh_sandbox: Sandbox
 ) -> None:
     headers = auth_for(fresh_api, fresh_sandbox.personas["alex"])
-    bank = await link(fresh_api, headers)
+    bank = await link_bank(fresh_api, headers)
     assert bank["account_number"] == "••••6789"
     assert "123456789" not in str(bank)
     listed = await (await fresh_api.get("/api/funds/bank-accounts", headers=headers)).json()
@@ -61,7 +55,7 @@ async def test_deposit_retry_with_same_key_moves_money_once(
 ) -> None:
     account = fresh_sandbox.personas["maya"]
     headers = auth_for(fresh_api, account)
-    bank = await link(fresh_api, headers)
+    bank = await link_bank(fresh_api, headers)
     body = {"amount": "250.00", "relationship_id": bank["id"]}
     keyed = headers | {"Idempotency-Key": "deposit-attempt-0001"}
     before = len(fresh_sandbox.ledger.transfers(account))
@@ -83,7 +77,7 @@ async def test_same_key_different_body_is_422(
     fresh_api: TestClient, auth_for: Auth, fresh_sandbox: Sandbox
 ) -> None:
     headers = auth_for(fresh_api, fresh_sandbox.personas["maya"])
-    bank = await link(fresh_api, headers)
+    bank = await link_bank(fresh_api, headers)
     keyed = headers | {"Idempotency-Key": "deposit-attempt-0002"}
     ok = await fresh_api.post(
         "/api/funds/deposits",
@@ -150,7 +144,7 @@ async def test_completed_deposit_shows_in_transfers_and_cash(
 ) -> None:
     account = fresh_sandbox.personas["alex"]
     headers = auth_for(fresh_api, account)
-    bank = await link(fresh_api, headers)
+    bank = await link_bank(fresh_api, headers)
     cash_before = fresh_sandbox.ledger.balances(account).cash
     response = await fresh_api.post(
         "/api/funds/deposits",
@@ -176,7 +170,7 @@ async def test_lost_answer_is_reconciled_not_sent_twice(
     same key finds that transfer and returns it instead of depositing again."""
     account = fresh_sandbox.personas["maya"]
     headers = auth_for(fresh_api, account)
-    bank = await link(fresh_api, headers)
+    bank = await link_bank(fresh_api, headers)
     runtime_http = fresh_api.app[RUNTIME].gateway.http
     runtime_http._timeout = aiohttp.ClientTimeout(total=0.3)
     fresh_sandbox.faults.add(
@@ -202,7 +196,7 @@ async def test_attempt_that_never_arrived_is_sent_once_settled(
     retry sends it, exactly once."""
     account = fresh_sandbox.personas["maya"]
     headers = auth_for(fresh_api, account)
-    bank = await link(fresh_api, headers)
+    bank = await link_bank(fresh_api, headers)
     fresh_api.app[IDEMPOTENCY].settle_after_s = 0.5
     fresh_sandbox.faults.add(
         {"route": "/v1/accounts/*/transfers", "method": "POST", "kind": "drop", "count": 1}

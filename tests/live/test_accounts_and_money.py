@@ -6,7 +6,7 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-from tests.fixtures.funds import BANK
+from tests.fixtures.funds import link_bank
 from tests.fixtures.live import Live, next_message, settle, until, wait_for
 
 
@@ -50,9 +50,7 @@ async def test_a_deposit_completing_today_is_not_todays_return(live: Live) -> No
     expected = live.expected_equity(maya)
     before = await wait_for(ws, lambda m: is_update(m) and m["equity"] == str(expected))
 
-    bank = await (
-        await live.client.post("/api/funds/bank-accounts", json=BANK, headers=headers)
-    ).json()
+    bank = await link_bank(live.client, headers)
     response = await live.client.post(
         "/api/funds/deposits",
         json={"amount": "1000.00", "relationship_id": bank["id"]},

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from portfolio_rt.app import create_app
 from portfolio_rt.sandbox.world import Sandbox
-from tests.fixtures.funds import BANK
+from tests.fixtures.funds import link_bank
 from tests.fixtures.settings import alpaca_settings
 
 Auth = Callable[..., dict[str, str]]
@@ -43,9 +43,7 @@ async def test_a_deposit_amount_must_be_a_plain_decimal(
     fresh_api: TestClient, auth_for: Auth, fresh_sandbox: Sandbox, amount: str
 ) -> None:
     headers = auth_for(fresh_api, fresh_sandbox.personas["maya"])
-    bank = await (
-        await fresh_api.post("/api/funds/bank-accounts", json=BANK, headers=headers)
-    ).json()
+    bank = await link_bank(fresh_api, headers)
     response = await fresh_api.post(
         "/api/funds/deposits",
         json={"amount": amount, "relationship_id": bank["id"]},
