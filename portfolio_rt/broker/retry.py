@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from ..core.backoff import backoff_delay
+
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -20,9 +22,8 @@ class RetryPolicy:
     max_delay_s: float = 5.0
 
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
-        """Full jitter: uniform in [0, min(cap, base * 2**attempt)] (attempt counts from 0)."""
-        ceiling = min(self.max_delay_s, self.base_delay_s * (2**attempt))
-        return (rng or random).uniform(0, ceiling)
+        """The wait after failed attempt `attempt` (counting from 0), jittered."""
+        return backoff_delay(attempt + 1, self.base_delay_s, self.max_delay_s, rng=rng)
 
 
 def server_wait_s(headers: Mapping[str, str], now: datetime | None = None) -> float | None:

@@ -1,6 +1,7 @@
 """A long-lived background task as a small class: `start`, `_run`, `close`.
 
-An exception in `_run` is logged and the task restarted after a pause, never silently lost.
+An exception in `_run` is logged and the task restarted after a jittered, growing pause, never
+silently lost.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import contextlib
 
 import structlog
 
+from .backoff import Backoff
+
 log = structlog.get_logger("portfolio_rt.live")
 
 
@@ -18,6 +21,7 @@ class BackgroundTask:
 
     name = "task"
     restart_delay_s = 1.0
+    """The first pause before a failed task runs again; it doubles (with jitter) up to 30 s."""
 
     def __init__(self) -> None:
         self._task: asyncio.Task[None] | None = None
@@ -40,15 +44,22 @@ class BackgroundTask:
                 await task
 
     async def _guard(self) -> None:
+        backoff = Backoff(self.restart_delay_s, max(30.0, self.restart_delay_s))
         while True:
             try:
                 await self._run()
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("task.failed", task=self.name, restart_in_s=self.restart_delay_s)
-                await asyncio.sleep(self.restart_delay_s)
+            except Exception as exc:
+                delay = backoff.next()
+                log.error(
+                    "task.failed",
+                    task=self.name,
+                    error=type(exc).__name__,
+                    restart_in_s=round(delay, 2),
+                )
+                await asyncio.sleep(delay)
 
     async def _run(self) -> None:
         raise NotImplementedError

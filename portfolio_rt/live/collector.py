@@ -11,6 +11,7 @@ from uuid import UUID
 import structlog
 
 from ..broker.gateway import BrokerGateway, decimal_of
+from ..core.backoff import Backoff
 from ..core.tasks import BackgroundTask
 from .holdings import HoldingsIndex, Positions
 
@@ -76,15 +77,18 @@ class SymbolCollector(BackgroundTask):
         return changed
 
     async def _run(self) -> None:
-        failures = 0
+        # After a failure (Alpaca not up yet, a blip) try again soon, backing off with jitter
+        # so that instances which failed together do not all call again together.
+        backoff = Backoff(1.0, self.interval_s)
         while True:
             try:
                 await self.collect_once()
-                failures = 0
+                backoff.reset()
+                delay = self.interval_s
             except Exception as exc:
-                failures += 1
                 self.last_error = type(exc).__name__
-                log.warning("realtime.collect_failed", error=self.last_error, attempt=failures)
-            # After a failure (Alpaca not up yet, a blip) try again soon, backing off.
-            delay = self.interval_s if not failures else min(self.interval_s, 0.5 * 2**failures)
+                delay = backoff.next()
+                log.warning(
+                    "realtime.collect_failed", error=self.last_error, attempt=backoff.attempt
+                )
             await asyncio.sleep(delay)

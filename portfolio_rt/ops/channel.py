@@ -14,6 +14,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from ..core.backoff import Backoff
 from ..core.tasks import BackgroundTask
 
 log = structlog.get_logger("portfolio_rt.redis")
@@ -38,7 +39,7 @@ class ChannelFollower(BackgroundTask):
         """Load what the messages missed while unsubscribed would have changed."""
 
     async def _run(self) -> None:
-        delay = 0.2
+        backoff = Backoff(0.2, 2.0)
         while True:
             pubsub = self._redis.pubsub()
             try:
@@ -47,7 +48,7 @@ class ChannelFollower(BackgroundTask):
                 if not self.connected:
                     log.info("redis.subscribed", channel=self.channel)
                 self.connected = True
-                delay = 0.2
+                backoff.reset()
                 while True:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                     if message is not None and message.get("type") == "message":
@@ -56,8 +57,7 @@ class ChannelFollower(BackgroundTask):
                 if self.connected:
                     log.warning("redis.unavailable", during="subscribe", error=type(exc).__name__)
                 self.connected = False
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+                await asyncio.sleep(backoff.next())
             finally:
                 with contextlib.suppress(Exception):
                     async with asyncio.timeout(1.0):

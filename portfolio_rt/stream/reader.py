@@ -26,6 +26,7 @@ from aiohttp import ClientError, ClientSession, ClientWebSocketResponse, WSMsgTy
 
 from ..config import StreamSettings
 from ..core import stream_errors
+from ..core.backoff import Backoff
 from ..core.tasks import BackgroundTask
 from . import protocol
 from .market_hours import MarketHours
@@ -36,13 +37,6 @@ log = structlog.get_logger("portfolio_rt.stream")
 Family = Literal["stocks", "crypto"]
 ReaderState = Literal["idle", "connecting", "live", "reconnecting", "auth_failed", "stopped"]
 Sink = Callable[[list[dict[str, Any]]], None]
-
-
-def backoff_delay(attempt: int, base_s: float, max_s: float) -> float:
-    """Exponential backoff with jitter: a random delay in the upper half of the step."""
-    step = min(max_s, base_s * 2.0 ** max(attempt - 1, 0))
-    jitter: float = random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
-    return step * jitter
 
 
 class StreamReader(BackgroundTask):
@@ -85,7 +79,7 @@ class StreamReader(BackgroundTask):
         self._cap_ok = 0
         self._cap_bad: int | None = None
         self._changed = asyncio.Event()
-        self._attempt = 0
+        self._backoff = Backoff(settings.reconnect_base_delay_s, settings.reconnect_max_delay_s)
 
     # -- what to subscribe -----------------------------------------------------------------
     def want(self, symbols: set[str]) -> None:
@@ -145,19 +139,15 @@ class StreamReader(BackgroundTask):
                     delay = self.settings.connection_limit_delay_s * random.uniform(1.0, 1.5)  # noqa: S311
             except (ClientError, ConnectionError, TimeoutError, ValueError) as exc:
                 reason = type(exc).__name__
-            self._attempt += 1
             self.reconnects += 1
+            backoff = self._backoff.next()
             if delay is None:
-                delay = backoff_delay(
-                    self._attempt,
-                    self.settings.reconnect_base_delay_s,
-                    self.settings.reconnect_max_delay_s,
-                )
+                delay = backoff
             self._set_state("reconnecting")
             log.warning(
                 "stream.reconnecting",
                 family=self.family,
-                attempt=self._attempt,
+                attempt=self._backoff.attempt,
                 delay_s=round(delay, 2),
                 reason=reason,
             )
@@ -182,7 +172,8 @@ class StreamReader(BackgroundTask):
             self._changed.clear()
             await self._send_diff(ws)
             await self._await_subscription(ws, step)
-            attempts, self._attempt = self._attempt, 0
+            attempts = self._backoff.attempt
+            self._backoff.reset()
             self._set_state("live")
             log.info(
                 "stream.connected" if attempts == 0 else "stream.reconnected",

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 from portfolio_rt.config import StreamSettings
 from portfolio_rt.live.prices import PriceMap
 from portfolio_rt.stream.market_hours import MarketHours
-from portfolio_rt.stream.reader import StreamReader, backoff_delay
+from portfolio_rt.stream.reader import StreamReader
 from tests.fixtures.live import until
 from tests.sandbox.stream_helpers import SANDBOX_KEY, SANDBOX_SECRET, make_world, stream_app
 
@@ -133,11 +133,3 @@ async def test_a_quiet_closed_market_is_not_mistaken_for_a_dead_connection(
     await asyncio.sleep(1.0)
     assert reader.reconnects == 0
     assert closed.is_open("crypto")
-
-
-def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
-    delays = [backoff_delay(n, 1.0, 30.0) for n in range(1, 10)]
-    assert 0.5 <= delays[0] <= 1.0
-    assert 4.0 <= delays[3] <= 8.0
-    assert all(d <= 30.0 for d in delays)
-    assert delays[-1] >= 15.0
