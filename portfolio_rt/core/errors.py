@@ -5,6 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 
+def raised_at(exc: BaseException) -> str:
+    """`module.py:123 in function` of the innermost frame of the exception's traceback: where
+    it went wrong, without the traceback (which can hold request data)."""
+    tb = exc.__traceback__
+    if tb is None:
+        return "unknown"
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    return f"{code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno} in {code.co_name}"
+
+
 class ServiceError(Exception):
     """An error the client should see: HTTP status, stable code, plain message."""
 
