@@ -15,7 +15,7 @@ from alpaca.broker.models import Transfer
 
 from ..broker.gateway import BrokerGateway, decimal_of, enum_value
 from ..core.errors import BrokerTimeout, BrokerUnavailable, Conflict, ServiceError
-from .idempotency import IdempotencyStore, fingerprint
+from .idempotency import IdempotencyStore, fingerprint, still_in_flight
 
 log = structlog.get_logger("portfolio_rt.funds")
 _CLOCK_SLACK_S = 60.0
@@ -64,7 +64,9 @@ async def deposit(
                 details={"idempotency": "uncertain"},
                 retry_after=5,
             )
-        await store.restart(scope, earlier)  # it never reached Alpaca: safe to send now
+        # It never reached Alpaca: safe to send now, by whichever retry takes it over first.
+        if not await store.restart(scope, earlier):
+            raise still_in_flight()
     try:
         transfer = await gateway.create_deposit(
             account_id, amount=amount, relationship_id=relationship_id

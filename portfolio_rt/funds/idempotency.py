@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol
 
 import orjson
 from redis.asyncio import Redis
+from redis.exceptions import WatchError
 
 from ..core.errors import BadRequest, Conflict, Unprocessable
 from ..core.jsonio import dumps
@@ -57,12 +58,22 @@ def validate_key(raw: str | None) -> str:
     return key
 
 
+def still_in_flight() -> Conflict:
+    """A retry that arrived while the first request with its key is being sent."""
+    return Conflict(
+        "The first request with this Idempotency-Key is still being processed.", retry_after=1
+    )
+
+
 class Backend(Protocol):
     """Where records are kept: compare-and-set primitives, each with the store's TTL."""
 
     async def get(self, scope: str) -> IdempotencyRecord | None: ...
     async def create(self, scope: str, record: IdempotencyRecord) -> bool: ...
     async def replace(self, scope: str, record: IdempotencyRecord) -> None: ...
+    async def replace_if(
+        self, scope: str, expected: IdempotencyRecord, record: IdempotencyRecord
+    ) -> bool: ...
     async def delete(self, scope: str) -> None: ...
     async def claim(self, resource_id: str, scope: str) -> bool: ...
 
@@ -95,6 +106,15 @@ class MemoryBackend:
     async def replace(self, scope: str, record: IdempotencyRecord) -> None:
         expires = self._records.get(scope, (self._clock() + self.ttl_s, record))[0]
         self._records[scope] = (expires, record)
+
+    async def replace_if(
+        self, scope: str, expected: IdempotencyRecord, record: IdempotencyRecord
+    ) -> bool:
+        entry = self._records.get(scope)
+        if entry is None or entry[1] != expected:
+            return False
+        self._records[scope] = (entry[0], record)
+        return True
 
     async def delete(self, scope: str) -> None:
         self._records.pop(scope, None)
@@ -131,6 +151,25 @@ class RedisBackend:
 
     async def replace(self, scope: str, record: IdempotencyRecord) -> None:
         await self._redis.set(self._key(scope), dumps(asdict(record)), keepttl=True)
+
+    async def replace_if(
+        self, scope: str, expected: IdempotencyRecord, record: IdempotencyRecord
+    ) -> bool:
+        """Compare-and-set under WATCH: of two instances replacing the same record at once,
+        exactly one succeeds."""
+        key = self._key(scope)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            try:
+                await pipe.watch(key)
+                raw = await pipe.get(key)
+                if not raw or IdempotencyRecord(**orjson.loads(raw)) != expected:
+                    return False
+                pipe.multi()  # type: ignore[no-untyped-call, unused-ignore]
+                pipe.set(key, dumps(asdict(record)), keepttl=True)
+                await pipe.execute()
+            except WatchError:
+                return False
+        return True
 
     async def delete(self, scope: str) -> None:
         await self._redis.delete(self._key(scope))
@@ -179,20 +218,18 @@ class IdempotencyStore:
                 details={"header": "Idempotency-Key"},
             )
         if earlier.state == "pending" and not self.settled(earlier):
-            raise Conflict(
-                "The first request with this Idempotency-Key is still being processed.",
-                retry_after=1,
-            )
+            raise still_in_flight()
         return earlier
 
     def settled(self, record: IdempotencyRecord) -> bool:
         """True once an unanswered attempt is old enough that its outcome can be checked."""
         return self._clock() - record.started_at >= self.settle_after_s
 
-    async def restart(self, scope: str, record: IdempotencyRecord) -> None:
-        """Take over an attempt found not to have reached Alpaca, and send it again."""
-        await self.backend.replace(
-            scope, IdempotencyRecord(record.fingerprint, "pending", self._clock())
+    async def restart(self, scope: str, record: IdempotencyRecord) -> bool:
+        """Take over an attempt found not to have reached Alpaca, to send it again. False when
+        another request (on any instance) took it over first: only one may send."""
+        return await self.backend.replace_if(
+            scope, record, IdempotencyRecord(record.fingerprint, "pending", self._clock())
         )
 
     async def claim(self, resource_id: str, scope: str) -> bool:

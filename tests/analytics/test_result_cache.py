@@ -5,32 +5,25 @@ from __future__ import annotations
 from decimal import Decimal
 
 from portfolio_rt.analytics import AnalyticsCache, analyse, holdings_fingerprint
+from tests.fixtures.clock import SecondsClock
 
 D = Decimal
 RESULT = analyse([], D("100"), {})
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _cache(clock: FakeClock, **kwargs: float) -> AnalyticsCache:
+def _cache(clock: SecondsClock, **kwargs: float) -> AnalyticsCache:
     return AnalyticsCache(clock, **kwargs)  # type: ignore[arg-type]
 
 
 def test_a_result_is_reused_for_the_same_holdings_and_prices() -> None:
-    cache = _cache(FakeClock())
+    cache = _cache(SecondsClock())
     fp = holdings_fingerprint([("AAPL", D("2"))], D("10"), "2026-11-25")
     cache.put("acct", fp, {"AAPL": D("200")}, RESULT)
     assert cache.get("acct", fp, {"AAPL": D("201")}) is RESULT
 
 
 def test_a_change_of_holdings_cash_or_bars_day_misses() -> None:
-    cache = _cache(FakeClock())
+    cache = _cache(SecondsClock())
     fp = holdings_fingerprint([("AAPL", D("2"))], D("10"), "2026-11-25")
     cache.put("acct", fp, {"AAPL": D("200")}, RESULT)
     for other in (
@@ -48,7 +41,7 @@ def test_the_fingerprint_ignores_order_and_trailing_zeros() -> None:
 
 
 def test_a_price_move_beyond_the_threshold_misses() -> None:
-    cache = _cache(FakeClock(), price_move=0.03)
+    cache = _cache(SecondsClock(), price_move=0.03)
     fp = holdings_fingerprint([("AAPL", D("2"))], D(0))
     cache.put("acct", fp, {"AAPL": D("100")}, RESULT)
     assert cache.get("acct", fp, {"AAPL": D("102.9")}) is RESULT
@@ -56,18 +49,18 @@ def test_a_price_move_beyond_the_threshold_misses() -> None:
 
 
 def test_an_old_result_misses() -> None:
-    clock = FakeClock()
+    clock = SecondsClock()
     cache = _cache(clock, max_age_s=60)
     fp = holdings_fingerprint([], D(0))
     cache.put("acct", fp, {}, RESULT)
-    clock.now += 59
+    clock.t += 59
     assert cache.get("acct", fp, {}) is RESULT
-    clock.now += 2
+    clock.t += 2
     assert cache.get("acct", fp, {}) is None
 
 
 def test_accounts_are_kept_apart_and_the_least_recently_used_is_evicted() -> None:
-    cache = AnalyticsCache(FakeClock(), max_accounts=2)
+    cache = AnalyticsCache(SecondsClock(), max_accounts=2)
     fp = holdings_fingerprint([], D(0))
     cache.put("a", fp, {}, RESULT)
     cache.put("b", fp, {}, RESULT)

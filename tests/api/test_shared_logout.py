@@ -4,11 +4,9 @@ including one started after the logout; with Redis down a logout still ends it l
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
 
-import pytest
 from aiohttp.test_utils import TestClient
 
 from portfolio_rt.app import create_app
@@ -16,16 +14,10 @@ from portfolio_rt.auth.tokens import ALL_SCOPES
 from portfolio_rt.sandbox.app import RunningSandbox
 from portfolio_rt.sandbox.world import Sandbox
 from portfolio_rt.state import TOKENS
-from tests.fixtures.redis import RedisServer, redis_server
+from tests.fixtures.redis import RedisServer
 from tests.fixtures.settings import service_settings
 
 SUMMARY = "/api/portfolio/summary"
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    with redis_server(tmp_path) as server:
-        yield server
 
 
 async def instance(

@@ -8,14 +8,7 @@ import pytest
 
 from portfolio_rt.broker.read_cache import ReadCache
 from portfolio_rt.core.errors import BrokerUnavailable, NotFound
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
+from tests.fixtures.clock import SecondsClock
 
 
 class Upstream:
@@ -34,7 +27,7 @@ class Upstream:
 
 
 async def test_fresh_value_is_reused_within_ttl() -> None:
-    clock, upstream = FakeClock(), Upstream()
+    clock, upstream = SecondsClock(100.0), Upstream()
     cache = ReadCache(clock=clock)
     first = await cache.get("k", 10, upstream)
     clock.t += 9
@@ -73,7 +66,7 @@ async def test_a_cancelled_caller_does_not_cancel_the_shared_call() -> None:
 
 
 async def test_stale_value_served_when_upstream_is_down() -> None:
-    clock, upstream = FakeClock(), Upstream()
+    clock, upstream = SecondsClock(100.0), Upstream()
     cache = ReadCache(clock=clock, max_stale_s=600)
     await cache.get("k", 10, upstream)
     clock.t += 60
@@ -84,7 +77,7 @@ async def test_stale_value_served_when_upstream_is_down() -> None:
 
 
 async def test_too_old_value_is_not_served() -> None:
-    clock, upstream = FakeClock(), Upstream()
+    clock, upstream = SecondsClock(100.0), Upstream()
     cache = ReadCache(clock=clock, max_stale_s=30)
     await cache.get("k", 10, upstream)
     clock.t += 60
@@ -94,7 +87,7 @@ async def test_too_old_value_is_not_served() -> None:
 
 
 async def test_client_errors_are_never_hidden_by_stale_values() -> None:
-    clock, upstream = FakeClock(), Upstream()
+    clock, upstream = SecondsClock(100.0), Upstream()
     cache = ReadCache(clock=clock)
     await cache.get("k", 10, upstream)
     clock.t += 60

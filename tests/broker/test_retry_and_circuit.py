@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from portfolio_rt.broker.circuit import CircuitBreaker, CircuitState
 from portfolio_rt.broker.retry import server_wait_s
+from tests.fixtures.clock import SecondsClock
 
 NOW = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 
@@ -34,16 +35,8 @@ def test_garbage_headers_give_no_wait() -> None:
     assert server_wait_s({}, NOW) is None
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 def test_breaker_opens_after_threshold_then_half_opens_for_one_trial() -> None:
-    clock = FakeClock()
+    clock = SecondsClock(0.0)
     breaker = CircuitBreaker(threshold=3, reset_s=10, clock=clock)
     for _ in range(3):
         assert breaker.allow()
@@ -59,7 +52,7 @@ def test_breaker_opens_after_threshold_then_half_opens_for_one_trial() -> None:
 
 
 def test_failed_trial_reopens() -> None:
-    clock = FakeClock()
+    clock = SecondsClock(0.0)
     breaker = CircuitBreaker(threshold=1, reset_s=5, clock=clock)
     breaker.record_failure()
     clock.t = 5.0
@@ -70,7 +63,7 @@ def test_failed_trial_reopens() -> None:
 
 
 def test_cancelled_trial_frees_the_slot() -> None:
-    clock = FakeClock()
+    clock = SecondsClock(0.0)
     breaker = CircuitBreaker(threshold=1, reset_s=5, clock=clock)
     breaker.record_failure()
     clock.t = 6.0

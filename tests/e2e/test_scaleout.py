@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,11 +25,11 @@ from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType
 
 from portfolio_rt.auth.tokens import READ, TokenService
 from portfolio_rt.config import AuthSettings
-from tests.fixtures.redis import RedisServer, free_port, redis_server
+from tests.fixtures.redis import RedisServer, free_port
+from tests.fixtures.settings import SIGNING_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY, SECRET = "scaleout-key", "scaleout-secret"
-SIGNING_SECRET = "scaleout-signing-secret-" + "y" * 32
 TAKEOVER_S = 10.0
 
 pytestmark = pytest.mark.slow
@@ -102,12 +102,6 @@ async def _wait_ready(session: ClientSession, url: str, within_s: float = 90.0) 
             pass
         await asyncio.sleep(0.2)
     raise AssertionError(f"{url} did not become ready")
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    with redis_server(tmp_path) as server:
-        yield server
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -15,21 +16,14 @@ from portfolio_rt.funds.idempotency import (
     fingerprint,
     validate_key,
 )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.t
+from tests.fixtures.clock import SecondsClock
 
 
 @pytest.fixture(params=["memory", "redis"])
 async def store_and_clock(
     request: pytest.FixtureRequest, redis_url: str
-) -> AsyncIterator[tuple[IdempotencyStore, Clock]]:
-    clock = Clock()
+) -> AsyncIterator[tuple[IdempotencyStore, SecondsClock]]:
+    clock = SecondsClock(1_000_000.0)
     if request.param == "memory":
         yield IdempotencyStore(MemoryBackend(3600, clock), settle_after_s=30, clock=clock), clock
         return
@@ -94,3 +88,53 @@ def test_fingerprint_ignores_key_order() -> None:
 def test_bad_keys_are_400(raw: str | None) -> None:
     with pytest.raises(BadRequest):
         validate_key(raw)
+
+
+async def test_of_two_retries_taking_over_an_abandoned_attempt_only_one_may_send(
+    store_and_clock, redis_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Two instances found the same uncertain key with no transfer behind it: the takeover is
+    a compare-and-set, so exactly one of them sends the deposit again."""
+    store, clock = store_and_clock
+    print_ = fingerprint({"amount": "10.00"})
+    await store.begin("s5", print_)
+    await store.mark_uncertain("s5")
+    clock.t += 31
+    first = await store.begin("s5", print_)
+    second = await store.begin("s5", print_)
+    assert first == second
+    assert first is not None
+    taken = await asyncio.gather(store.restart("s5", first), store.restart("s5", second))
+    assert sorted(taken) == [False, True]
+    with pytest.raises(Conflict):  # a third retry sees the new attempt in flight
+        await store.begin("s5", print_)
+
+
+async def test_takeovers_race_across_redis_clients(redis_url: str) -> None:
+    """The same race with one Redis client per instance, as two processes would have."""
+    clock = SecondsClock(1_000_000.0)
+    clients = [Redis.from_url(redis_url) for _ in range(2)]
+    try:
+        stores = [
+            IdempotencyStore(
+                RedisBackend(c, 3600, prefix="race:idem:"), settle_after_s=30, clock=clock
+            )
+            for c in clients
+        ]
+        await clients[0].delete("race:idem:s6")
+        await stores[0].begin("s6", "print")
+        await stores[0].mark_uncertain("s6")
+        clock.t += 31
+        for _ in range(20):  # many rounds: any interleaving lets exactly one through
+            earlier = [await s.begin("s6", "print") for s in stores]
+            assert earlier[0] is not None
+            assert earlier[1] is not None
+            taken = await asyncio.gather(
+                *(s.restart("s6", e) for s, e in zip(stores, earlier, strict=True))
+            )
+            assert sorted(taken) == [False, True]
+            await stores[0].mark_uncertain("s6")
+            clock.t += 31
+    finally:
+        for c in clients:
+            await c.aclose()

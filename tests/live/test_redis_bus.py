@@ -3,26 +3,18 @@ both, each pushing to its own clients; the lease moves when its holder stops."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from aiohttp.test_utils import TestClient
 
 from portfolio_rt.app import create_app
 from portfolio_rt.live.engine import RealtimeEngine
 from portfolio_rt.state import RUNTIME
 from tests.fixtures.live import LIVE, Live, next_message, settle, until, wait_for
-from tests.fixtures.redis import RedisServer, redis_server
+from tests.fixtures.redis import RedisServer
 from tests.fixtures.settings import merged, service_settings
 
 BUS = merged(LIVE, {"realtime": {"lease_ttl_s": 1.0, "fanout_interval_s": 0.05}})
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> AsyncIterator[RedisServer]:  # type: ignore[misc]
-    with redis_server(tmp_path) as server:
-        yield server
 
 
 async def instance(aiohttp_client, live_sandbox, redis: RedisServer) -> Live:  # type: ignore[no-untyped-def]
