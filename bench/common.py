@@ -1,10 +1,17 @@
-"""What every benchmark here needs: a free loopback port and a percentile."""
+"""What every benchmark here needs: a free loopback port, a percentile, and the service
+started as a person starts it."""
 
 from __future__ import annotations
 
 import math
 import socket
-from collections.abc import Sequence
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -20,3 +27,34 @@ def percentile(values: Sequence[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+@contextmanager
+def service_process(
+    tree: Path, env: Mapping[str, str], timeout_s: float = 120
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`python -m portfolio_rt` from `tree`'s sources on a free port, once `/health` answers:
+    its base URL and process. Stopped with SIGTERM on the way out."""
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+        [sys.executable, "-m", "portfolio_rt", "--port", str(port)],
+        cwd=tree,
+        env=dict(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2):  # noqa: S310
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"the service from {tree} did not start") from None
+                time.sleep(0.25)
+        yield base, process
+    finally:
+        process.terminate()
+        process.wait(30)

@@ -66,7 +66,8 @@ from portfolio_rt.state import RUNTIME, SETTINGS, TOKENS, Runtime
 from .common import free_port, percentile
 from .wsclient import FrameClient, HandshakeFailed, OnText, connect
 
-SECRET = "bench-signing-secret-" + "x" * 32
+SECRET = "Ur4NnL0AHWHW8i_hQfDDgzU1Be1VEZLJvrV33q8DvngDyhmY"  # noqa: S105 - signs bench tokens only,
+# shared by the service and its client processes
 NAMESPACE = uuid.UUID("6f1d0c52-8a7e-4d2b-9a43-5b1c2e7f9d10")
 ETFS = ["SPY", "VTI", "QQQ", "VOO", "IVV", "VXUS", "BND", "VEA", "VWO", "IWM"]
 ETF_HOLDERS = [0.55, 0.40, 0.35, 0.25, 0.15, 0.15, 0.12, 0.10, 0.08, 0.08]

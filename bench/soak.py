@@ -15,10 +15,7 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +23,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from bench.common import free_port, percentile
+from bench.common import percentile, service_process
 
 ROOT = Path(__file__).resolve().parents[1]
 USERS = ("maya", "jordan", "sam", "alex", "pat")
@@ -175,33 +172,17 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=60, help="seconds between report lines")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    port = free_port()
     env = dict(os.environ) | {
         "PORTFOLIO_RT__LOG__LEVEL": "warning",
         "PORTFOLIO_RT__LOG__FORMAT": "json",
         "PORTFOLIO_RT__AUTH__LOGIN_MAX_FAILURES": "1000",
+        # The soak's sockets are spread over the five demo accounts, hundreds each, where a
+        # real account has a tab or two: let them all in (the API budget stays as shipped).
+        "PORTFOLIO_RT__REALTIME__MAX_SOCKETS_PER_ACCOUNT": str(max(20, args.clients)),
     }
-    service = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "portfolio_rt", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.3)
+    with service_process(ROOT, env) as (base, service):
         time.sleep(2)
         rows = asyncio.run(run(args, base, service.pid))
-    finally:
-        service.terminate()
-        service.wait(30)
     warm = [r["rss_mb"] for r in rows[len(rows) // 3 :]] or [0.0]
     summary = {
         "rows": rows,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import structlog
@@ -24,9 +26,12 @@ from .api import (
     session,
 )
 from .api import web as dashboard
-from .api.middleware import request_context
-from .auth.logins import LoginThrottle, UserDirectory
-from .auth.revocations import SharedRevocations
+from .api.middleware import allowed_host, request_context
+from .auth.login_guard import LoginGuard
+from .auth.logins import PasswordLogins, UserDirectory
+from .auth.revocations import Revocations
+from .auth.revocations_file import RevocationsFile
+from .auth.shared_revocations import SharedRevocations
 from .auth.tokens import TokenService
 from .broker.circuit import CircuitBreaker, CircuitState
 from .broker.endpoints import alpaca_endpoints
@@ -35,12 +40,21 @@ from .broker.http import AlpacaHttp
 from .broker.read_cache import ReadCache
 from .broker.retry import RetryPolicy
 from .config import ConfigError, Settings
+from .core.rate_limit import TokenBuckets
 from .funds.idempotency import IdempotencyStore, MemoryBackend, RedisBackend
 from .live.engine import RealtimeEngine
 from .ops.loop_lag import LoopLagMonitor
 from .ops.metrics import METRICS, METRICS_TOKEN, Metrics
 from .ops.metrics import routes as metrics_routes
-from .state import IDEMPOTENCY, RUNTIME, SETTINGS, THROTTLE, TOKENS, Runtime
+from .state import (
+    IDEMPOTENCY,
+    LOGIN_GUARD,
+    REQUEST_BUDGET,
+    RUNTIME,
+    SETTINGS,
+    TOKENS,
+    Runtime,
+)
 
 if TYPE_CHECKING:
     from .sandbox.settings import SandboxConfig
@@ -55,12 +69,15 @@ def create_app(settings: Settings) -> web.Application:
     outside sandbox mode).
     """
     app = web.Application(
-        middlewares=[request_context],
+        middlewares=[request_context, allowed_host],
         client_max_size=settings.server.max_body_bytes,
     )
     app[SETTINGS] = settings
-    app[TOKENS] = TokenService(settings.auth, _signing_secret(settings))
-    app[THROTTLE] = LoginThrottle(settings.auth.login_max_failures, settings.auth.login_window_s)
+    app[TOKENS] = TokenService(settings.auth, _signing_secret(settings), Revocations())
+    app[LOGIN_GUARD] = LoginGuard(settings.auth)
+    app[REQUEST_BUDGET] = TokenBuckets(
+        settings.server.api_requests_per_s, settings.server.api_request_burst
+    )
     app[RUNTIME] = Runtime()
     app[IDEMPOTENCY] = IdempotencyStore(
         MemoryBackend(settings.funds.idempotency_ttl_s),
@@ -71,6 +88,7 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS_TOKEN] = settings.secrets.metrics_token
     app.cleanup_ctx.append(_loop_lag)
     app.cleanup_ctx.append(_redis)
+    app.cleanup_ctx.append(_ended_sessions)
     app.cleanup_ctx.append(_upstream)
     app.cleanup_ctx.append(_gateway)
     app.cleanup_ctx.append(_realtime)
@@ -94,10 +112,20 @@ def _signing_secret(settings: Settings) -> str:
     secret = settings.secrets.session_secret
     if secret or settings.auth.algorithm != "HS256":
         return secret
-    if settings.sandbox_mode:
+    if _secret_per_process(settings):
         # Sandbox demo: a per-process secret; sessions simply end when the process restarts.
         return secrets.token_urlsafe(48)
     raise ConfigError("PORTFOLIO_RT_SECRET: required to sign sessions when using Alpaca")
+
+
+def _secret_per_process(settings: Settings) -> bool:
+    """A sandbox started without PORTFOLIO_RT_SECRET signs with a secret of its own: no token
+    outlives the process."""
+    return (
+        settings.sandbox_mode
+        and settings.auth.algorithm == "HS256"
+        and not settings.secrets.session_secret
+    )
 
 
 def demo_logins_enabled(settings: Settings) -> bool:
@@ -129,17 +157,40 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     app[IDEMPOTENCY].backend = RedisBackend(
         client, settings.funds.idempotency_ttl_s, prefix=f"{settings.redis.prefix}:idem:"
     )
-    revocations = SharedRevocations(client, settings.redis.prefix, app[TOKENS])
+    revocations = SharedRevocations(client, settings.redis.prefix, app[TOKENS].revocations)
     revocations.start()
-    runtime.revocations = revocations
+    runtime.session_ends = revocations
     log.info("redis.configured")
     try:
         yield
     finally:
-        runtime.revocations = None
+        runtime.session_ends = None
         await revocations.close()
         runtime.redis = None
         await client.aclose()
+
+
+async def _ended_sessions(app: web.Application) -> AsyncIterator[None]:
+    """Logouts must outlive a restart. With Redis, Redis keeps them (`_redis`); else the
+    revocations file when one is set; else nothing can, so every token issued before this
+    start is refused from now on (restarts end all sessions)."""
+    settings, runtime = app[SETTINGS], app[RUNTIME]
+    revocations = app[TOKENS].revocations
+    if runtime.session_ends is None and settings.auth.revocations_file:
+        store = RevocationsFile(Path(settings.auth.revocations_file), revocations)
+        store.load()
+        runtime.session_ends = store
+    elif runtime.session_ends is None and not _secret_per_process(settings):
+        revocations.end_all_before(time.time())
+        log.warning(
+            "auth.sessions_end_at_restart",
+            why="no redis.url and no auth.revocations_file to keep logouts",
+        )
+    try:
+        yield
+    finally:
+        if isinstance(runtime.session_ends, RevocationsFile):
+            runtime.session_ends = None
 
 
 async def _upstream(app: web.Application) -> AsyncIterator[None]:
@@ -168,11 +219,16 @@ async def _upstream(app: web.Application) -> AsyncIterator[None]:
             embedded_sandbox=True,
         )
         if demo_logins_enabled(settings):
-            runtime.users = UserDirectory.demo(running.sandbox.personas)
+            runtime.users = PasswordLogins(
+                UserDirectory.demo(running.sandbox.personas), settings.auth.login_hash_threads
+            )
         log.info("upstream.sandbox", broker_url=running.broker_url)
         try:
             yield
         finally:
+            if runtime.users is not None:
+                runtime.users.close()
+                runtime.users = None
             runtime.sandbox = None
             runtime.endpoints = None
 
@@ -234,7 +290,7 @@ async def _gateway(app: web.Application) -> AsyncIterator[None]:
 
 async def _realtime(app: web.Application) -> AsyncIterator[None]:
     """The real-time engine: holdings collector, stream reader (or the Redis lease for it),
-    revaluation and the live sockets' hub."""
+    revaluation and the live sockets' hub, which closes the sockets of ended sessions."""
     settings, runtime = app[SETTINGS], app[RUNTIME]
     engine = RealtimeEngine(
         settings,
@@ -247,9 +303,11 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
     await engine.start()
     runtime.realtime = engine
     app[METRICS].watch_realtime(engine)
+    stop_listening = app[TOKENS].revocations.listen(engine.hub.end_sessions)
     try:
         yield
     finally:
+        stop_listening()
         app[METRICS].watch_realtime(None)
         runtime.realtime = None
         await engine.close()

@@ -45,6 +45,9 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = field(default=8080, metadata=_range(0, 65535))
     allowed_origins: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ("localhost",)
+    api_requests_per_s: float = field(default=20.0, metadata=_range(0, 100_000))
+    api_request_burst: int = field(default=200, metadata=_range(1, 1_000_000))
     shutdown_timeout_s: float = field(default=5.0, metadata=_range(0, 60))
     max_body_bytes: int = field(default=65536, metadata=_range(1024, 16 * 1024 * 1024))
     trust_forwarded_headers: bool = False
@@ -66,10 +69,16 @@ class AuthSettings:
     issuer: str = "portfolio_rt"
     audience: str = "portfolio_rt"
     account_claim: str = "account_id"
-    token_ttl_s: int = field(default=43200, metadata=_range(60, 90 * 86400))
+    token_ttl_s: int = field(default=43200, metadata=_range(60, 365 * 86400))
+    max_token_ttl_s: int = field(default=30 * 86400, metadata=_range(60, 365 * 86400))
+    revocations_file: str = ""
     demo_logins: str = field(default="auto", metadata=_choice("auto", "on", "off"))
     login_max_failures: int = field(default=5, metadata=_range(1, 1000))
+    login_address_max_failures: int = field(default=20, metadata=_range(1, 100_000))
     login_window_s: float = field(default=300.0, metadata=_range(1, 86400))
+    login_slowdown_max_s: float = field(default=8.0, metadata=_range(0, 60))
+    login_max_per_address: int = field(default=30, metadata=_range(1, 100_000))
+    login_hash_threads: int = field(default=2, metadata=_range(1, 64))
     cookie_name: str = "prt_session"
     cookie_secure: str = field(default="auto", metadata=_choice("auto", "always", "never"))
 
@@ -91,6 +100,7 @@ class BrokerSettings:
     history_cache_ttl_s: float = field(default=60.0, metadata=_range(0, 86400))
     asset_cache_ttl_s: float = field(default=21600.0, metadata=_range(0, 7 * 86400))
     max_stale_s: float = field(default=3600.0, metadata=_range(0, 7 * 86400))
+    not_found_ttl_s: float = field(default=60.0, metadata=_range(0, 86400))
     cache_max_entries: int = field(default=50_000, metadata=_range(100, 10_000_000))
     retry_attempts: int = field(default=3, metadata=_range(0, 10))
     retry_base_delay_s: float = field(default=0.2, metadata=_range(0, 60))
@@ -161,6 +171,7 @@ class RealtimeSettings:
     auth_timeout_s: float = field(default=5.0, metadata=_range(0.1, 120))
     heartbeat_s: float = field(default=25.0, metadata=_range(1, 3600))
     max_pending: int = field(default=16, metadata=_range(1, 10_000))
+    max_sockets_per_account: int = field(default=20, metadata=_range(1, 10_000))
     send_timeout_s: float = field(default=10.0, metadata=_range(0.1, 600))
     fanout_interval_s: float = field(default=0.1, metadata=_range(0.01, 10))
     lease_ttl_s: float = field(default=5.0, metadata=_range(1, 600))

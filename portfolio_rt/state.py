@@ -13,16 +13,18 @@ from typing import TYPE_CHECKING
 from aiohttp import ClientSession, web
 from redis.asyncio import Redis
 
-from .auth.logins import LoginThrottle, UserDirectory
+from .auth.login_guard import LoginGuard
+from .auth.logins import PasswordLogins
+from .auth.revocations import SessionEndStore
 from .auth.tokens import TokenService
 from .broker.endpoints import AlpacaEndpoints
 from .broker.gateway import BrokerGateway
 from .config import Settings
 from .core.errors import BrokerUnavailable
+from .core.rate_limit import TokenBuckets
 from .funds.idempotency import IdempotencyStore
 
 if TYPE_CHECKING:  # the sandbox is imported only when the service starts one
-    from .auth.revocations import SharedRevocations
     from .live.engine import RealtimeEngine
     from .sandbox.app import RunningSandbox
 
@@ -35,9 +37,9 @@ class Runtime:
     http_session: ClientSession | None = None
     gateway_: BrokerGateway | None = None
     sandbox: RunningSandbox | None = None
-    users: UserDirectory | None = None
+    users: PasswordLogins | None = None  # demo users who may log in with a password
     redis: Redis | None = None  # the one shared client, when `redis.url` is set
-    revocations: SharedRevocations | None = None  # logouts every instance knows (with Redis)
+    session_ends: SessionEndStore | None = None  # where logouts outlive this process
     realtime: RealtimeEngine | None = None  # live values: stream, revaluation, WebSocket hub
 
     @property
@@ -49,7 +51,9 @@ class Runtime:
 
 SETTINGS = web.AppKey("settings", Settings)
 TOKENS = web.AppKey("tokens", TokenService)
-THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+LOGIN_GUARD = web.AppKey("login_guard", LoginGuard)
+REQUEST_BUDGET = web.AppKey("request_budget", TokenBuckets)
+"""Each account's requests on the JSON API (`server.api_requests_per_s`)."""
 RUNTIME = web.AppKey("runtime", Runtime)
 IDEMPOTENCY = web.AppKey("idempotency", IdempotencyStore)
 """Keys of requests that move money: in memory until start-up swaps in Redis (when set)."""

@@ -1,8 +1,9 @@
 """The live socket's route `/ws/portfolio/{account_id}`: the checks before the upgrade.
 
 The Origin must be an allowed one, and credentials at the upgrade (session cookie or bearer
-header) must name the account in the path. The socket's life after the upgrade, the auth
-message included, is `live.socket`'s.
+header) must name the account in the path; an account with `realtime.max_sockets_per_account`
+sockets open here gets 429. The socket's life after the upgrade, the auth message included,
+is `live.socket`'s.
 """
 
 from __future__ import annotations
@@ -45,22 +46,25 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
     if origin is not None and not origin_allowed(request, origin):
         raise Forbidden("This socket was opened from another site.")
     identity = _upgrade_identity(request)
+    settings = request.app[SETTINGS].realtime
     if identity is not None:
         request[IDENTITY] = identity
         if identity.account_id != account:
             raise Forbidden("This is not your account.")
-    settings = request.app[SETTINGS].realtime
+        if engine.hub.count(str(account)) >= settings.max_sockets_per_account:
+            raise socket.too_many_sockets(settings)
     ws = web.WebSocketResponse(
         heartbeat=settings.heartbeat_s, max_msg_size=64 * 1024, compress=False
     )
     await ws.prepare(request)
+    tokens = request.app[TOKENS]
     if identity is None:
-        tokens = request.app[TOKENS]
         identity = await socket.auth_phase(
             ws, account, settings.auth_timeout_s, lambda token: tokens.verify(token, "message")
         )
         if identity is None:
             return ws
+    session = identity
     await socket.serve(
         ws,
         request.transport,
@@ -69,6 +73,9 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
         identity,
         settings,
         request.app[METRICS],
+        session_ended=lambda: tokens.revocations.ended(
+            session.token_id, str(session.account_id), session.issued_at
+        ),
     )
     return ws
 

@@ -1,4 +1,5 @@
-"""Request ids, one access-log line per request, and JSON errors for every failure."""
+"""Request ids, one access-log line per request, JSON errors for every failure, and the
+allowed-hosts check."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from ..core.errors import ServiceError
+from ..core.errors import BadRequest, ServiceError, raised_at
 from ..ops.metrics import METRICS, route_template
+from ..state import SETTINGS
+from .identity import host_allowed, public_host
 from .responses import json_response
 
 log = structlog.get_logger("portfolio_rt.http")
@@ -40,17 +43,6 @@ BASELINE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
-
-
-def raised_at(exc: BaseException) -> str:
-    """`module.py:123 in function` of the innermost frame of the exception's traceback."""
-    tb = exc.__traceback__
-    if tb is None:
-        return "unknown"
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    code = tb.tb_frame.f_code
-    return f"{code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno} in {code.co_name}"
 
 
 def request_id_of(request: web.Request) -> str:
@@ -145,3 +137,22 @@ async def _handle(request: web.Request, handler: Handler) -> web.StreamResponse:
             at=raised_at(exc),
         )
         return error_response(request, 500, "internal_error", "Something went wrong on our side.")
+
+
+_ANY_HOST_PATHS = frozenset({"/health", "/ready"})
+"""Probes from orchestrators, which address the instance by whatever name or address."""
+
+
+@web.middleware
+async def allowed_host(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer only for the host names in `server.allowed_hosts` (and IP addresses): a page
+    whose name an attacker re-pointed at this instance (DNS rebinding) gets nothing."""
+    if request.path not in _ANY_HOST_PATHS:
+        allowed = request.app[SETTINGS].server.allowed_hosts
+        if not host_allowed(public_host(request), allowed):
+            log.warning("http.unknown_host", path=request.path)
+            raise BadRequest(
+                "This service does not answer for that host name; add it to server.allowed_hosts.",
+                details={"header": "Host"},
+            )
+    return await handler(request)

@@ -395,7 +395,10 @@ UPSTREAM_ERRORS = {
     "503": _error("Alpaca is unreachable or the circuit is open (Retry-After)."),
     "504": _error("Alpaca did not answer in time."),
 }
-AUTH_ERRORS = {"401": _error("Missing, expired or invalid credentials.")}
+AUTH_ERRORS = {
+    "401": _error("Missing, expired, invalid or ended credentials."),
+    "429": _error("Too many requests for this account (Retry-After says when to retry)."),
+}
 
 
 def _read(
@@ -457,21 +460,61 @@ def build_openapi() -> dict[str, Any]:
                     "401": _error("Wrong username or password."),
                     "403": _error("Password login is not enabled, or another site."),
                     "415": _error("The body must be JSON."),
-                    "429": _error("Too many failed attempts (Retry-After)."),
+                    "429": _error(
+                        "Too many failed attempts for this user from this address, from this "
+                        "address, or too many logins from it (Retry-After)."
+                    ),
                 },
             }
         },
         "/api/auth/logout": {
             "post": {
-                "summary": "End the session",
+                "summary": "End the session presented (cookie and bearer), on every instance",
+                "description": "Open live sockets of the session close with 4401. Succeeds and "
+                "clears the cookie even when no valid session was presented.",
                 "responses": {
                     "200": {
                         "description": "Logged out",
                         "content": {
-                            "application/json": {"schema": obj({"logged_out": {"type": "boolean"}})}
+                            "application/json": {
+                                "schema": obj(
+                                    {
+                                        "logged_out": {"type": "boolean"},
+                                        "sessions_ended": {"type": "integer", "minimum": 0},
+                                    }
+                                )
+                            }
                         },
-                    }
+                    },
+                    "403": _error("A cookie logout from another site."),
                 },
+            }
+        },
+        "/api/auth/logout-everywhere": {
+            "post": {
+                "summary": "End every session of the account issued until now",
+                "description": "Every token of the account issued before this moment is "
+                "refused from now on, on every instance, and its live sockets close with "
+                "4401; this session ends too. Needs the write scope.",
+                "security": [{"bearer": []}],
+                "responses": {
+                    "200": {
+                        "description": "Logged out everywhere",
+                        "content": {
+                            "application/json": {
+                                "schema": obj(
+                                    {
+                                        "logged_out": {"type": "boolean"},
+                                        "everywhere": {"type": "boolean"},
+                                    }
+                                )
+                            }
+                        },
+                    },
+                    "403": _error("A read-only token, or a cookie request from another site."),
+                    "429": _error("Too many requests for this account (Retry-After)."),
+                }
+                | AUTH_ERRORS,
             }
         },
         "/api/portfolio/summary": {"get": _read("Total value and returns", "Summary")},
@@ -618,12 +661,14 @@ def build_openapi() -> dict[str, Any]:
         "/api/openapi.json": {
             "get": {
                 "summary": "This document",
+                "security": [{"bearer": []}],
                 "responses": {
                     "200": {
                         "description": "OpenAPI 3.1",
                         "content": {"application/json": {"schema": {"type": "object"}}},
                     }
-                },
+                }
+                | AUTH_ERRORS,
             }
         },
     }

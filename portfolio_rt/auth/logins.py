@@ -1,15 +1,17 @@
-"""Password logins: the demo users' directory (scrypt hashes) and the failed-login throttle."""
+"""Password logins: the demo users' directory (scrypt hashes), checked off the event loop."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
-import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
+
+from ..core.errors import RateLimited
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
@@ -60,39 +62,30 @@ class UserDirectory:
         return user if user is not None and ok else None
 
 
-class LoginThrottle:
-    """Counts failed logins per username and per client address in a sliding window;
-    past the limit, further attempts are refused (429) until the window has passed."""
+class PasswordLogins:
+    """Password checks for the directory's users, run in a few threads: scrypt is built to be
+    slow, and on the event loop a handful of logins at once would stall every request and
+    live socket. Logins beyond the threads wait their turn; past `max_waiting`, 429."""
 
-    MAX_TRACKED = 10_000
+    def __init__(self, users: UserDirectory, threads: int, max_waiting: int = 64) -> None:
+        self.users = users
+        self.max_waiting = max_waiting
+        self.waiting = 0
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="password")
 
-    def __init__(self, max_failures: int, window_s: float, clock: Any = time.monotonic) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._clock = clock
-        self._failures: dict[str, list[float]] = {}
+    async def authenticate(self, username: str, password: str) -> DemoUser | None:
+        if self.waiting >= self.max_waiting:
+            raise RateLimited(
+                "Too many logins at once; please try again in a moment.", retry_after=1
+            )
+        self.waiting += 1
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._pool, self.users.authenticate, username, password
+            )
+        finally:
+            self.waiting -= 1
 
-    def retry_after_s(self, *keys: str) -> float:
-        """Seconds until `keys` may try again (0 when allowed now)."""
-        now = self._clock()
-        wait = 0.0
-        for key in keys:
-            recent = self._recent(key, now)
-            if len(recent) >= self.max_failures:
-                wait = max(wait, recent[-self.max_failures] + self.window_s - now)
-        return wait
-
-    def failed(self, *keys: str) -> None:
-        now = self._clock()
-        for key in keys:
-            self._failures[key] = [*self._recent(key, now), now]
-        if len(self._failures) > self.MAX_TRACKED:
-            for key in [k for k in self._failures if not self._recent(k, now)]:
-                del self._failures[key]
-
-    def succeeded(self, *keys: str) -> None:
-        for key in keys:
-            self._failures.pop(key, None)
-
-    def _recent(self, key: str, now: float) -> list[float]:
-        return [t for t in self._failures.get(key, ()) if now - t < self.window_s]
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,10 +1,12 @@
 """Logouts shared by every instance through Redis.
 
-A token is signed, so any instance accepts it until it expires; a logout must therefore
-reach every instance. The instance that handles a logout adds the token's id to a sorted set
-(score: the token's expiry) and publishes it; every instance keeps the ids in memory (so a
-request never waits on Redis) from the channel, and reloads the set after every
-(re)subscribe, which also covers an instance that starts after the logout.
+A token is signed, so any instance accepts it until it expires; a logout (or "log out
+everywhere") must therefore reach every instance. The instance that handles it adds the end
+to a sorted set (score: when it stops mattering) and publishes it; every instance keeps the
+ends in memory (so a request never waits on Redis) from the channel, and reloads the set after
+every (re)subscribe, which also covers an instance that starts after the logout. After such a
+reload it writes back (and publishes) the ends it knows that the set lacks: a Redis restarted
+without its data gets them again from any instance that lived through it.
 """
 
 from __future__ import annotations
@@ -12,14 +14,13 @@ from __future__ import annotations
 import time
 from typing import cast
 
-import orjson
 import structlog
 from redis.asyncio import Redis
 
 from ..ops.channel import OFFLINE, ChannelFollower
-from .tokens import TokenService
+from .revocations import Revocations, SessionEnd
 
-log = structlog.get_logger("portfolio_rt.auth.tokens")
+log = structlog.get_logger("portfolio_rt.auth")
 
 
 class SharedRevocations(ChannelFollower):
@@ -27,19 +28,19 @@ class SharedRevocations(ChannelFollower):
 
     name = "revocations"
 
-    def __init__(self, redis: Redis, prefix: str, tokens: TokenService) -> None:
-        super().__init__(redis, f"{prefix}:auth:revoked:events")
-        self.key = f"{prefix}:auth:revoked"
-        self._tokens = tokens
+    def __init__(self, redis: Redis, prefix: str, revocations: Revocations) -> None:
+        super().__init__(redis, f"{prefix}:auth:ended:events")
+        self.key = f"{prefix}:auth:ended"
+        self._revocations = revocations
 
-    async def share(self, token_id: str, expires_at: float) -> bool:
+    async def record(self, end: SessionEnd) -> bool:
         """Tell every instance (this one already knows); False when Redis is unreachable."""
-        now = time.time()
+        data = end.dumps()
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.zadd(self.key, {token_id: expires_at})
-                pipe.zremrangebyscore(self.key, "-inf", now)
-                pipe.publish(self.channel, orjson.dumps([token_id, expires_at]))
+                pipe.zadd(self.key, {data: end.until})
+                pipe.zremrangebyscore(self.key, "-inf", time.time())
+                pipe.publish(self.channel, data)
                 await pipe.execute()
         except OFFLINE as exc:
             log.warning("auth.logout_not_shared", error=type(exc).__name__)
@@ -47,11 +48,26 @@ class SharedRevocations(ChannelFollower):
         return True
 
     def apply(self, data: bytes) -> None:
-        token_id, expires_at = orjson.loads(data)
-        self._tokens.remember(str(token_id), float(expires_at))
+        try:
+            self._revocations.apply(SessionEnd.loads(data))
+        except ValueError:
+            log.warning("auth.bad_logout_message")
 
     async def catch_up(self) -> None:
-        revoked = await self._redis.zrangebyscore(self.key, time.time(), "+inf", withscores=True)
-        for pair in revoked:  # (member, score) with `withscores`
-            token_id, expires_at = cast(tuple[bytes, float], pair)
-            self._tokens.remember(token_id.decode(), float(expires_at))
+        stored = await self._redis.zrangebyscore(self.key, time.time(), "+inf")
+        known = set()
+        for raw in cast(list[bytes], stored):
+            known.add(raw)
+            self.apply(raw)
+        missing = {
+            data: end.until
+            for end in self._revocations.entries()
+            if (data := end.dumps()) not in known
+        }
+        if missing:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.zadd(self.key, missing)
+                for data in missing:  # instances that reloaded the empty set learn them too
+                    pipe.publish(self.channel, data)
+                await pipe.execute()
+            log.info("auth.logouts_restored", count=len(missing))

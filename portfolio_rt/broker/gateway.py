@@ -168,6 +168,7 @@ class BrokerGateway:
         self._ttl = settings.cache_ttl_s
         self._history_ttl = settings.history_cache_ttl_s
         self._asset_ttl = settings.asset_cache_ttl_s
+        self._not_found_ttl = settings.not_found_ttl_s
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -281,7 +282,14 @@ class BrokerGateway:
         if not key.strip("."):  # "." and ".." are no asset, and would climb the broker's path
             raise NotFound("There is no such asset.")
         path = f"/v1/assets/{quote(key, safe='')}"  # one path segment, whatever it holds
-        return await self._read(("asset", key), self._asset_ttl, path, None, Asset.model_validate)
+        return await self._read(
+            ("asset", key),
+            self._asset_ttl,
+            path,
+            None,
+            Asset.model_validate,
+            not_found_ttl_s=self._not_found_ttl,
+        )
 
     async def clock(self) -> Fetched[Clock]:
         return await self._read(("clock",), self._ttl, "/v1/clock", None, Clock.model_validate)
@@ -379,11 +387,13 @@ class BrokerGateway:
         path: str,
         params: Params | None,
         parse: Callable[[Any], M],
+        *,
+        not_found_ttl_s: float = 0.0,
     ) -> Fetched[M]:
         async def fetch() -> M:
             return _parse(parse, await self.http.get("broker", path, params), path)
 
-        return await self.cache.get(key, ttl_s, fetch)
+        return await self.cache.get(key, ttl_s, fetch, not_found_ttl_s=not_found_ttl_s)
 
 
 def _account(data: Any) -> Account:

@@ -1,4 +1,5 @@
-"""A short-lived read cache with single-flight, serving stale answers when Alpaca fails."""
+"""A short-lived read cache with single-flight, serving stale answers when Alpaca fails, and
+remembering "not found" briefly where asked to."""
 
 from __future__ import annotations
 
@@ -9,13 +10,20 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar, cast
 
-from ..core.errors import ServiceError
+from ..core.errors import NotFound, ServiceError
 from ..ops.metrics import CacheResult, Metrics
 
 T = TypeVar("T")
 
 # Failures for which an older answer is better than an error (Alpaca down, slow or limiting).
 STALE_SERVABLE_STATUSES = frozenset({429, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class _Absent:
+    """A remembered "not found" (its message), standing in for a value."""
+
+    message: str
 
 
 @dataclass(frozen=True)
@@ -59,10 +67,23 @@ class ReadCache:
         return len(doomed)
 
     async def get(
-        self, key: Hashable, ttl_s: float, fetch: Callable[[], Awaitable[T]]
+        self,
+        key: Hashable,
+        ttl_s: float,
+        fetch: Callable[[], Awaitable[T]],
+        *,
+        not_found_ttl_s: float = 0.0,
     ) -> Fetched[T]:
+        """The value for `key`, fetched at most once per `ttl_s`. With `not_found_ttl_s`, a
+        `NotFound` is remembered that long too (and raised again from memory): a name that
+        does not exist is not asked for again on every request."""
         now = self._clock()
         entry = self._entries.get(key)
+        if entry is not None and isinstance(entry[1], _Absent):
+            if now - entry[0] < not_found_ttl_s:
+                self._count(key, "hit")
+                raise NotFound(entry[1].message)
+            entry = None
         if entry is not None and now - entry[0] < ttl_s:
             self._entries.move_to_end(key)
             self._count(key, "hit")
@@ -72,7 +93,7 @@ class ReadCache:
         if task is None:
             # The refresh runs as its own task, so a caller that gives up (a closed browser
             # tab) cancels only its own wait, never the call the other waiters share.
-            task = asyncio.create_task(self._refresh(key, entry, fetch))
+            task = asyncio.create_task(self._refresh(key, entry, fetch, not_found_ttl_s))
             self._inflight[key] = task
             task.add_done_callback(lambda done: self._settle(key, done))
         return cast(Fetched[T], await asyncio.shield(task))
@@ -92,9 +113,14 @@ class ReadCache:
         key: Hashable,
         previous: tuple[float, object] | None,
         fetch: Callable[[], Awaitable[T]],
+        not_found_ttl_s: float,
     ) -> Fetched[T]:
         try:
             value = await fetch()
+        except NotFound as exc:
+            if not_found_ttl_s > 0:
+                self._store(key, _Absent(exc.message))
+            raise
         except ServiceError as exc:
             if (
                 previous is not None
@@ -104,9 +130,12 @@ class ReadCache:
                 self._count(key, "stale")
                 return Fetched(previous[1], previous[0], stale=True, from_cache=True)  # type: ignore[arg-type]
             raise
+        return Fetched(value, self._store(key, value))
+
+    def _store(self, key: Hashable, value: object) -> float:
         fetched_at = self._clock()
         self._entries[key] = (fetched_at, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
-        return Fetched(value, fetched_at)
+        return fetched_at

@@ -26,9 +26,20 @@ class LiveConnection:
     skips the queue: `write_now` puts it on the wire at once.
     """
 
-    def __init__(self, conn_id: int, account_id: str, max_pending: int) -> None:
+    def __init__(
+        self,
+        conn_id: int,
+        account_id: str,
+        max_pending: int,
+        *,
+        token_id: str = "",
+        issued_at: float = 0.0,
+    ) -> None:
         self.id = conn_id
         self.account_id = account_id
+        self.token_id = token_id
+        """The session (token id) the socket was opened with: it lives no longer."""
+        self.issued_at = issued_at
         self.max_pending = max_pending
         self.queue: deque[tuple[Kind, bytes]] = deque()
         self._waiter: asyncio.Future[None] | None = None
@@ -45,6 +56,18 @@ class LiveConnection:
         self.write_now: Callable[[bytes], bool] = _never
         """Writes one message to the socket at once if it can take it without waiting
         (set by the transport); False leaves it to the queue."""
+        self.ending: tuple[int, str] | None = None
+        """Set by `end`: the close code and reason the writer closes the socket with."""
+
+    def end(self, code: int, reason: str) -> None:
+        """Close the socket with `code` (its session ended or expired): nothing more is sent
+        but an error saying why; the writer task does the closing."""
+        if self.ending is not None or self.closed:
+            return
+        self.ending = (code, reason)
+        self.ready = False
+        self.queue.clear()
+        self.wake()
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -72,7 +95,7 @@ class LiveConnection:
 
     async def wait(self) -> None:
         """The writer's wait for something to send (or for the connection to close)."""
-        if self.queue or self.closed or self.overflowed:
+        if self.queue or self.closed or self.overflowed or self.ending:
             return
         self._waiter = asyncio.get_running_loop().create_future()
         try:

@@ -1,4 +1,5 @@
-"""The registry of live sockets by account; fans serialised messages out without awaiting."""
+"""The registry of live sockets by account (and by session); fans serialised messages out
+without awaiting, and ends the sockets of sessions that end."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from collections.abc import Callable
 import structlog
 from aiohttp import WSCloseCode, web
 
+from ..auth.revocations import SessionEnd
+from . import close_codes
 from .connection import LiveConnection
 
 log = structlog.get_logger("portfolio_rt.live")
@@ -20,6 +23,7 @@ class LiveHub:
 
     def __init__(self) -> None:
         self.by_account: dict[str, set[LiveConnection]] = {}
+        self.by_token: dict[str, set[LiveConnection]] = {}
         self.sockets: dict[LiveConnection, web.WebSocketResponse] = {}
         self._ids = itertools.count(1)
         self.on_unwatch: Callable[[str], None] | None = None
@@ -34,12 +38,22 @@ class LiveHub:
 
     def add(self, conn: LiveConnection, ws: web.WebSocketResponse) -> None:
         self.by_account.setdefault(conn.account_id, set()).add(conn)
+        self.by_token.setdefault(conn.token_id, set()).add(conn)
         self.sockets[conn] = ws
+
+    def count(self, account_id: str) -> int:
+        """Open sockets of the account on this instance."""
+        return len(self.by_account.get(account_id, ()))
 
     def remove(self, conn: LiveConnection) -> None:
         conn.closed = True
         conn.wake()
         self.sockets.pop(conn, None)
+        same_token = self.by_token.get(conn.token_id)
+        if same_token is not None:
+            same_token.discard(conn)
+            if not same_token:
+                del self.by_token[conn.token_id]
         conns = self.by_account.get(conn.account_id)
         if conns is None:
             return
@@ -48,6 +62,19 @@ class LiveHub:
             del self.by_account[conn.account_id]
             if self.on_unwatch is not None:
                 self.on_unwatch(conn.account_id)
+
+    def end_sessions(self, end: SessionEnd) -> int:
+        """A logout (or "log out everywhere") here or on another instance: close (4401) the
+        sockets opened with the sessions it ends. Returns how many."""
+        if end.kind == "token":
+            ended = list(self.by_token.get(end.key, ()))
+        else:
+            ended = [c for c in self.by_account.get(end.key, ()) if c.issued_at < end.at]
+        for conn in ended:
+            conn.end(close_codes.UNAUTHORIZED, "This session has ended; please log in again.")
+        if ended:
+            log.info("live.sessions_ended", kind=end.kind, sockets=len(ended))
+        return len(ended)
 
     def watching(self, account_id: str) -> bool:
         return account_id in self.by_account

@@ -6,13 +6,15 @@ socket; everything after that is here. Authentication without credentials at the
 a first message `{"type":"auth","token":…}` within `realtime.auth_timeout_s`. Then a
 snapshot, updates and status messages, written by one writer task per socket from the
 connection's bounded queue; a `receive()` loop runs the whole time (aiohttp answers pings and
-notices closes only while one does).
+notices closes only while one does). A socket lives no longer than its session: it is closed
+(4401) at its token's expiry, and at once when the session is ended anywhere (`LiveHub`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -23,18 +25,14 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from ..auth.tokens import Identity
 from ..config import RealtimeSettings
-from ..core.errors import Forbidden, ServiceError, Unauthorized
+from ..core.errors import Forbidden, RateLimited, ServiceError, Unauthorized
 from ..ops.metrics import Metrics
-from . import messages
+from . import close_codes, messages
 from .connection import LiveConnection
 from .engine import RealtimeEngine
 from .frames import text_frame
 
 log = structlog.get_logger("portfolio_rt.live")
-
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_AUTH_TIMEOUT = 4408
 
 Verify = Callable[[str], Identity]
 """A token from the auth message → its identity (raises `Unauthorized`)."""
@@ -55,11 +53,11 @@ async def auth_phase(
     try:
         msg = await ws.receive(timeout=timeout_s)
     except TimeoutError:
-        await refuse(ws, CLOSE_AUTH_TIMEOUT, "No auth message arrived in time.")
+        await refuse(ws, close_codes.AUTH_TIMEOUT, "No auth message arrived in time.")
         return None
     if msg.type is not WSMsgType.TEXT:
         if msg.type not in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
-            await refuse(ws, CLOSE_UNAUTHORIZED, 'Send {"type":"auth","token":…} first.')
+            await refuse(ws, close_codes.UNAUTHORIZED, 'Send {"type":"auth","token":…} first.')
         return None
     try:
         body: Any = orjson.loads(msg.data)
@@ -67,15 +65,15 @@ async def auth_phase(
     except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError):
         token = None
     if not isinstance(token, str) or not token:
-        await refuse(ws, CLOSE_UNAUTHORIZED, 'Send {"type":"auth","token":…} first.')
+        await refuse(ws, close_codes.UNAUTHORIZED, 'Send {"type":"auth","token":…} first.')
         return None
     try:
         identity = verify(token)
     except Unauthorized as exc:
-        await refuse(ws, CLOSE_UNAUTHORIZED, exc)
+        await refuse(ws, close_codes.UNAUTHORIZED, exc)
         return None
     if identity.account_id != account:
-        await refuse(ws, CLOSE_FORBIDDEN, Forbidden("This is not your account."))
+        await refuse(ws, close_codes.FORBIDDEN, Forbidden("This is not your account."))
         return None
     return identity
 
@@ -91,6 +89,13 @@ async def _write_loop(ws: web.WebSocketResponse, conn: LiveConnection, metrics: 
     try:
         while not conn.closed:
             await conn.wait()
+            if conn.ending is not None:
+                code, reason = conn.ending
+                log.info("live.session_closed", conn=conn.id, account=conn.account_id, code=code)
+                metrics.ws_client_dropped("session_ended")
+                conn.closed = True
+                await refuse(ws, code, Unauthorized(reason))
+                return
             if conn.overflowed:
                 log.warning("live.slow_client", conn=conn.id, account=conn.account_id)
                 metrics.ws_client_dropped("slow")
@@ -142,18 +147,41 @@ async def serve(
     identity: Identity,
     settings: RealtimeSettings,
     metrics: Metrics,
+    *,
+    session_ended: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Register the authenticated socket, send its snapshot, then read until it closes."""
+    """Register the authenticated socket, send its snapshot, then read until it closes.
+
+    `session_ended` says whether the socket's session ended before the socket was registered
+    (the hub hears only of ends after that)."""
     hub = engine.hub
-    conn = LiveConnection(hub.new_id(), str(account), settings.max_pending)
+    if hub.count(str(account)) >= settings.max_sockets_per_account:
+        metrics.ws_client_dropped("too_many")
+        await refuse(ws, close_codes.TOO_MANY, too_many_sockets(settings))
+        return
+    conn = LiveConnection(
+        hub.new_id(),
+        str(account),
+        settings.max_pending,
+        token_id=identity.token_id,
+        issued_at=identity.issued_at,
+    )
     conn.ready = False
     if transport is not None:
         conn.abort = transport.abort
         conn.write_now = _direct_writer(ws, transport)
     hub.add(conn, ws)
     writer = asyncio.create_task(_write_loop(ws, conn, metrics), name=f"live-writer-{conn.id}")
+    expiry = asyncio.get_running_loop().call_later(
+        max(0.0, identity.expires_at - time.time()),
+        conn.end,
+        close_codes.UNAUTHORIZED,
+        "Your session has expired; please log in again.",
+    )
     log.info("live.connected", conn=conn.id, account=conn.account_id, via=identity.via)
     try:
+        if session_ended():
+            conn.end(close_codes.UNAUTHORIZED, "This session has ended; please log in again.")
         try:
             snapshot = await engine.snapshot(conn)
         except ServiceError as exc:
@@ -163,15 +191,36 @@ async def serve(
             await asyncio.sleep(0)
             await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"try again later")
             return
-        conn.ready = True
+        conn.ready = conn.ending is None
         conn.send(snapshot, "snapshot")
         async for msg in ws:  # browsers send nothing; this loop answers pings and sees closes
             if msg.type is WSMsgType.TEXT and _asks_snapshot(msg.data):
-                conn.send(await engine.snapshot(conn), "snapshot")
+                await _resend_snapshot(engine, conn)
     finally:
+        expiry.cancel()
         hub.remove(conn)
         await _stop_writer(writer, conn, ws)
         log.info("live.disconnected", conn=conn.id, account=conn.account_id, code=ws.close_code)
+
+
+async def _resend_snapshot(engine: RealtimeEngine, conn: LiveConnection) -> None:
+    """A snapshot the client asked for; when it cannot be built (Alpaca unavailable), an
+    error message on the socket, which stays open: the upgraded connection can carry
+    nothing else."""
+    try:
+        conn.send(await engine.snapshot(conn), "snapshot")
+    except ServiceError as exc:
+        log.warning("live.snapshot_failed", conn=conn.id, error=exc.code)
+        conn.send(messages.error(exc.code, exc.message), "error")
+
+
+def too_many_sockets(settings: RealtimeSettings) -> RateLimited:
+    """The refusal of one socket more than `realtime.max_sockets_per_account`."""
+    return RateLimited(
+        f"This account already has {settings.max_sockets_per_account} live connections open; "
+        "close one and try again.",
+        retry_after=5,
+    )
 
 
 async def _stop_writer(

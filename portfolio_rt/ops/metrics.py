@@ -299,7 +299,9 @@ class Metrics:
         )
         self.ws_dropped_clients = Counter(
             "ws_dropped_clients",
-            "Browser WebSockets closed by the service because they could not keep up.",
+            "Browser WebSockets closed or refused by the service, by reason: slow or stuck "
+            "(could not keep up), too_many (the account's socket cap), session_ended (logout "
+            "or expiry).",
             ["reason"],
             namespace=ns,
             registry=r,

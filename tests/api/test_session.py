@@ -113,7 +113,10 @@ async def test_logout_ends_the_session(demo: TestClient) -> None:
 
 @pytest.fixture
 async def proxied(aiohttp_client) -> TestClient:  # type: ignore[no-untyped-def]
-    settings = make_settings(alpaca={"mode": "sandbox"}, server={"trust_forwarded_headers": True})
+    settings = make_settings(
+        alpaca={"mode": "sandbox"},
+        server={"trust_forwarded_headers": True, "allowed_hosts": ["app.example"]},
+    )
     return await aiohttp_client(create_app(settings))
 
 

@@ -28,6 +28,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
 from tests.fixtures.redis import free_port
+from tests.fixtures.settings import SIGNING_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -203,9 +204,6 @@ def standalone_sandbox() -> Iterator[StandaloneSandbox]:
         raise RuntimeError("standalone sandbox did not print its persona accounts")
     yield StandaloneSandbox(f"http://127.0.0.1:{port}", key, secret, personas, process)
     close()
-
-
-SIGNING_SECRET = "e2e-signing-secret-" + "k" * 32
 
 
 @pytest.fixture(scope="module")

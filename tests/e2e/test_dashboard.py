@@ -55,7 +55,7 @@ def test_each_demo_user_sees_every_section_with_sandbox_data(
     expect(page.locator("#scores .score")).to_have_count(2)
     assert page.locator("#allocation-legend li").count() >= 1
     assert page.locator("#tx-body tr").count() >= 1
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log out", exact=True).click()
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
 
 
@@ -351,7 +351,7 @@ def test_scores_refresh_on_a_timer_that_stops_at_logout(browser: Browser, servic
         page.wait_for_timeout(100)
     assert len(calls) > before, "the scores did not refresh after 5 minutes"
     expect(page.locator("#scores")).to_have_attribute("data-state", "ready")
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log out", exact=True).click()
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
     after_logout = len(calls)
     page.clock.fast_forward("15:00")

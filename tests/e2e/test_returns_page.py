@@ -186,7 +186,7 @@ def test_income_card_and_empty_states_for_a_new_account(desktop: PageKit) -> Non
     screenshot(page, "returns-income-maya-1440")
 
     # alex has no dividends and no sales: both cards say what to do.
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log out", exact=True).click()
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
     log_in(desktop, "alex")
     expect(page.locator("#income")).to_have_attribute("data-state", "empty")

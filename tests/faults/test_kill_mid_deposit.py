@@ -17,9 +17,9 @@ from portfolio_rt.config import AuthSettings
 from portfolio_rt.sandbox.personas import persona_account_id
 from tests.fixtures.funds import BANK
 from tests.fixtures.processes import Process, sandbox_process, service_process
+from tests.fixtures.settings import SIGNING_SECRET
 
 KEY, SECRET = "kill-test-key", "kill-test-secret"
-SIGNING = "a-signing-secret-for-the-kill-test-0123456789"
 MAYA = persona_account_id("maya")
 
 
@@ -28,7 +28,7 @@ def stack(tmp_path: Path, redis_url: str) -> Iterator[tuple[Process, Process]]:
     sandbox = sandbox_process(tmp_path, KEY, SECRET, "--transfer-delay", "1")
     sandbox.start("/v1/clock", auth=(KEY, SECRET))
     env = {
-        "PORTFOLIO_RT_SECRET": SIGNING,
+        "PORTFOLIO_RT_SECRET": SIGNING_SECRET,
         "PORTFOLIO_RT__REDIS__URL": redis_url,
         "PORTFOLIO_RT__ALPACA__REQUEST_TIMEOUT_S": "2",
     }
@@ -51,7 +51,7 @@ def sandbox_transfers(sandbox: Process) -> list[dict[str, object]]:
 
 def test_deposit_survives_a_kill_mid_request(stack: tuple[Process, Process]) -> None:
     sandbox, service = stack
-    token, _ = TokenService(AuthSettings(), SIGNING).mint(
+    token, _ = TokenService(AuthSettings(), SIGNING_SECRET).mint(
         account_id=MAYA, subject="kill-test", scopes=ALL_SCOPES, ttl_s=600
     )
     headers = {"Authorization": f"Bearer {token}"}

@@ -13,9 +13,8 @@ from aiohttp.test_utils import TestClient
 from portfolio_rt.app import create_app
 from portfolio_rt.state import RUNTIME
 from tests.fixtures.logs import CapturedLogs
-from tests.fixtures.settings import make_settings
+from tests.fixtures.settings import SIGNING_SECRET, make_settings
 
-SIGNING_SECRET = "signing-secret-for-the-leak-test-0123456789abcdef"
 BANK_NUMBER = "918273645501"
 LONG_BANK_NUMBER = "98765432109876543210"
 ROUTING = "121000358"

@@ -13,8 +13,10 @@ export function backoffDelay(attempt, { baseMs = 1000, maxMs = 30000, random = M
 }
 
 /**
- * `new LiveFeed({url, token, onSnapshot, onUpdate, onStatus}).start()`; `stop()` ends it for
- * good. Status is 'connecting', 'live', 'stale', 'market_closed', 'reconnecting' or 'offline'.
+ * `new LiveFeed({url, token, onSnapshot, onUpdate, onStatus, onSessionEnded}).start()`;
+ * `stop()` ends it for good. Status is 'connecting', 'live', 'stale', 'market_closed',
+ * 'reconnecting' or 'offline'. A close with 4401 (the session was logged out, here or on
+ * another device, or expired) stops it and calls `onSessionEnded`.
  */
 export class LiveFeed {
   constructor({
@@ -23,12 +25,13 @@ export class LiveFeed {
     onSnapshot = () => {},
     onUpdate = () => {},
     onStatus = () => {},
+    onSessionEnded = () => {},
     WebSocketImpl = globalThis.WebSocket,
     timers = globalThis,
     baseMs = 1000,
     maxMs = 30000,
   }) {
-    Object.assign(this, { url, token, onSnapshot, onUpdate, onStatus, WebSocketImpl, timers });
+    Object.assign(this, { url, token, onSnapshot, onUpdate, onStatus, onSessionEnded, WebSocketImpl, timers });
     this.backoff = { baseMs, maxMs };
     this.attempt = 0;
     this.seq = -1;
@@ -82,6 +85,7 @@ export class LiveFeed {
       if (FATAL.has(event.code)) {
         this.stopped = true;
         this.onStatus('offline');
+        if (event.code === CLOSE_BAD_TOKEN) this.onSessionEnded();
         return;
       }
       this.scheduleReconnect();

@@ -184,7 +184,21 @@ $('logout').addEventListener('click', async () => {
   showLogin();
 });
 
-window.addEventListener('portfolio:signed-out', () => {
+$('logout-everywhere').addEventListener('click', async () => {
+  try {
+    await api('/api/auth/logout-everywhere', { method: 'POST' });
+  } catch {
+    // the server refused or could not be reached: this device still signs out
+  }
+  setToken(null);
+  showLogin('You are logged out on all your devices.');
+});
+
+// A request answered 401, or the live socket closed with 4401: the session ended (logged out
+// on another device, "log out everywhere", or expired). A token from the host app that the
+// live socket says has ended is dropped too.
+window.addEventListener('portfolio:signed-out', (event) => {
+  if (event.detail?.ended) setToken(null);
   if (!$('app').hidden && !getToken()) showLogin('Your session has ended. Please log in again.');
 });
 

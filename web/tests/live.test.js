@@ -100,6 +100,28 @@ test('a refused token stops reconnecting', () => {
   assert.equal(timers.pending.size, 0);
 });
 
+test('an ended session tells the page once; a foreign account or a 4429 does not', () => {
+  FakeSocket.all = [];
+  let ended = 0;
+  const feed = new LiveFeed({ url: 'ws://x', WebSocketImpl: FakeSocket, timers: fakeTimers(), onSessionEnded: () => (ended += 1) }).start();
+  FakeSocket.all[0].close(4401);
+  assert.equal(ended, 1);
+  assert.equal(feed.stopped, true);
+
+  FakeSocket.all = [];
+  const timers = fakeTimers();
+  new LiveFeed({ url: 'ws://x', WebSocketImpl: FakeSocket, timers, onSessionEnded: () => (ended += 1) }).start();
+  FakeSocket.all[0].close(4403);
+  assert.equal(ended, 1);
+
+  FakeSocket.all = [];
+  const later = fakeTimers();
+  new LiveFeed({ url: 'ws://x', WebSocketImpl: FakeSocket, timers: later, onSessionEnded: () => (ended += 1) }).start();
+  FakeSocket.all[0].close(4429); // too many sockets: try again later
+  assert.equal(ended, 1);
+  assert.equal(later.pending.size, 1);
+});
+
 test('repeated failures back off further each time', () => {
   FakeSocket.all = [];
   const timers = fakeTimers();

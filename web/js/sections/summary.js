@@ -21,6 +21,7 @@ export function mount(root, ctx) {
   let feed = null;
   let poll = null;
   let els = null;
+  let destroyed = false;
 
   function build() {
     const value = h('p', { class: 'hero-value num', id: 'total-value', 'aria-live': 'off' });
@@ -109,7 +110,9 @@ export function mount(root, ctx) {
 
   function startLive() {
     const path = ctx.session.live_path;
-    if (!path) return;
+    // The first load can finish after the page was torn down (logged out, privacy toggled):
+    // a feed started then would never be stopped.
+    if (!path || destroyed) return;
     const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
     feed = new LiveFeed({
       url: `${scheme}//${window.location.host}${path}`,
@@ -123,6 +126,7 @@ export function mount(root, ctx) {
         Object.assign(state, { equity: m.equity, today: m.today_return ?? state.today, asOf: m.as_of });
         if (view.root.dataset.state === 'ready') render(changed);
       },
+      onSessionEnded: () => window.dispatchEvent(new CustomEvent('portfolio:signed-out', { detail: { ended: true } })),
       onStatus: (status) => {
         state.status = status;
         if (status === 'market_closed') state.marketOpen = false;
@@ -146,8 +150,10 @@ export function mount(root, ctx) {
 
   return {
     destroy() {
+      destroyed = true;
       clearInterval(poll);
       feed?.stop();
+      feed = null;
       document.removeEventListener('visibilitychange', onVisible);
       ctx.bus.removeEventListener('funds-changed', onFunds);
     },
