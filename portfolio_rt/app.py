@@ -248,6 +248,7 @@ def embedded_sandbox_config(settings: Settings) -> SandboxConfig:
         market_hours=s.market_hours,  # type: ignore[arg-type]
         trades_per_second=s.trades_per_second,
         transfer_delay_s=s.transfer_delay_s,
+        fill_delay_s=s.fill_delay_s,
         history_years=s.history_years,
     )
 

@@ -129,6 +129,7 @@ class SandboxSettings:
     market_hours: str = field(default="always_open", metadata=_choice("real", "always_open"))
     trades_per_second: float = field(default=40.0, metadata=_range(0, 1_000_000))
     transfer_delay_s: float = field(default=30.0, metadata=_range(0, 7 * 86400))
+    fill_delay_s: float = field(default=0.3, metadata=_range(0, 3600))
     history_years: int = field(default=6, metadata=_range(1, 20))
 
 

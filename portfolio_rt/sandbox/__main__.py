@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=30.0,
         help="seconds until an ACH transfer completes",
     )
+    parser.add_argument(
+        "--fill-delay",
+        type=_non_negative_float,
+        default=0.3,
+        help="seconds from an order's submission to its fill (orders answer 'accepted')",
+    )
     return parser
 
 
@@ -89,6 +95,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[SandboxConfig, bool]:
         market_hours=args.market_hours,
         trades_per_second=args.trades_per_second,
         transfer_delay_s=args.transfer_delay,
+        fill_delay_s=args.fill_delay,
     )
     return config, generated
 

@@ -9,31 +9,38 @@ from datetime import datetime
 
 from aiohttp import web
 
-from . import broker_api, data_api, faults, stream
+from . import broker_api, data_api, events_api, faults, stream
 from .auth import auth_middleware
 from .keys import SANDBOX
+from .pacemaker import LedgerPacemaker
 from .settings import SandboxConfig, utc_now
 from .world import Sandbox
 
 
 def create_sandbox_app(sandbox: Sandbox) -> web.Application:
-    """The sandbox as one aiohttp app: Broker API, market-data REST, stream, fault control."""
+    """The sandbox as one aiohttp app: Broker API and its event streams, market-data REST,
+    stream, fault control; the ledger's pacemaker and the live ticker run beside them."""
     app = web.Application(
         middlewares=[faults.fault_middleware, auth_middleware],
         client_max_size=1024 * 1024,
     )
     app[SANDBOX] = sandbox
     broker_api.setup(app)
+    events_api.setup(app, sandbox.config.sse_heartbeat_s)
     data_api.setup(app)
     stream.setup(app)
     faults.setup(app)
 
-    async def ticker_ctx(app: web.Application) -> AsyncIterator[None]:
+    pacemaker = LedgerPacemaker(sandbox.ledger, sandbox.now)
+
+    async def background(app: web.Application) -> AsyncIterator[None]:
         sandbox.ticker.start()
+        pacemaker.start()
         yield
+        await pacemaker.close()
         await sandbox.ticker.close()
 
-    app.cleanup_ctx.append(ticker_ctx)
+    app.cleanup_ctx.append(background)
     return app
 
 

@@ -21,7 +21,6 @@ from aiohttp import web
 from ..core.banking import aba_checksum_ok
 from . import serialize as ser
 from .keys import SANDBOX
-from .order_rules import OPEN_ORDER_STATUSES
 from .params import (
     CODE_NOT_FOUND,
     NY,
@@ -124,7 +123,7 @@ ACTIVITY_TYPES = (
 ACH_STATUSES = ("QUEUED", "APPROVED", "PENDING", "REJECTED", "CANCEL_REQUESTED")
 TIMES_IN_FORCE = ("day", "gtc", "opg", "cls", "ioc", "fok")
 ORDER_TYPES = ("market", "limit")
-UNSUPPORTED_ORDER_TYPES = ("stop", "stop_limit", "trailing_stop")
+UNSUPPORTED_ORDER_TYPES = ("trailing_stop",)
 TIMEFRAMES = ("1Min", "5Min", "15Min", "1H", "1D")
 INTRADAY_REPORTING = ("market_hours", "extended_hours", "continuous")
 
@@ -502,10 +501,15 @@ def _order_request(body: Mapping[str, Any]) -> dict[str, Any]:
     if notional is not None and order_type != "market":
         raise invalid("notional orders must be market orders")
     limit_price = _positive(body, "limit_price")
-    if order_type == "limit" and limit_price is None:
-        raise invalid("limit_price is required for limit orders")
-    if order_type == "market":
+    if order_type in ("limit", "stop_limit") and limit_price is None:
+        raise invalid(f"limit_price is required for {order_type} orders")
+    if order_type in ("market", "stop"):
         limit_price = None
+    stop_price = _positive(body, "stop_price")
+    if order_type in ("stop", "stop_limit") and stop_price is None:
+        raise invalid(f"stop_price is required for {order_type} orders")
+    if order_type in ("market", "limit"):
+        stop_price = None
     return {
         "symbol": symbol,
         "side": side,
@@ -514,6 +518,7 @@ def _order_request(body: Mapping[str, Any]) -> dict[str, Any]:
         "qty": qty,
         "notional": notional,
         "limit_price": limit_price,
+        "stop_price": stop_price,
         "client_order_id": optional_str(body, "client_order_id", max_length=128),
     }
 
@@ -528,65 +533,35 @@ async def submit_order(request: web.Request) -> web.StreamResponse:
 
 @_api
 async def replace_order(request: web.Request) -> web.StreamResponse:
-    """PATCH /v1/trading/accounts/{account_id}/orders/{order_id} — open limit orders only.
-
-    The replacement is a new order; the old one ends canceled (Alpaca marks it `replaced`).
-    Everything that could refuse the new order is checked before the old one is canceled.
-    """
+    """PATCH /v1/trading/accounts/{account_id}/orders/{order_id} — open limit and stop orders
+    that have not traded. The old order ends `replaced` (with `replaced_by`); the answer is
+    the new order (with `replaces`), which is accepted and routed like any other."""
     record = _account(request)
     order_id = _order_id(request)
     body = await _body(request)
     qty = _positive(body, "qty")
     limit_price = _positive(body, "limit_price")
+    stop_price = _positive(body, "stop_price")
     raw_tif = optional_str(body, "time_in_force")
     tif = None if raw_tif is None else parse_choice(raw_tif, "time_in_force", TIMES_IN_FORCE)
-    if body.get("stop_price") is not None or body.get("trail") is not None:
-        raise invalid("stop_price and trail apply to stop orders, which the sandbox lacks")
+    if body.get("trail") is not None:
+        raise invalid("trail applies to trailing stop orders, which the sandbox lacks")
     client_order_id = optional_str(body, "client_order_id", max_length=128)
-    if qty is None and limit_price is None and tif is None and client_order_id is None:
-        raise invalid("at least one of qty, limit_price, time_in_force is required")
+    if qty is None and limit_price is None and stop_price is None and tif is None:
+        raise invalid("at least one of qty, limit_price, stop_price, time_in_force is required")
     ledger = _ledger(request)
-    old = ledger.order(record.id, order_id)
-    if old.status not in OPEN_ORDER_STATUSES:
-        raise ApiError(422, 42210000, f'order is already in "{old.status}" state')
-    if old.type != "limit" or old.qty is None or old.limit_price is None:
-        raise ApiError(422, 42210000, "only open limit orders can be replaced in the sandbox")
-    new_qty = qty if qty is not None else old.qty
-    new_limit = limit_price if limit_price is not None else old.limit_price
-    new_tif = tif if tif is not None else old.time_in_force
     if client_order_id is not None:
         _require_unused_client_id(ledger, record.id, client_order_id)
-    if old.side == "buy":
-        freed = old.qty * old.limit_price
-        if new_qty * new_limit > ledger.balances(record.id).buying_power + freed:
-            raise ApiError(403, 40310000, "insufficient buying power")
-    else:
-        held = next((p.qty for p in ledger.positions(record.id) if p.symbol == old.symbol), None)
-        if held is None or new_qty > held:
-            raise ApiError(403, 40310000, "insufficient qty available for order")
-    native = getattr(ledger, "replace_order", None)
-    if native is not None:  # the ledger's own replace marks the old order `replaced`
-        replaced = native(
-            record.id,
-            old.id,
-            qty=new_qty,
-            limit_price=new_limit,
-            time_in_force=new_tif,
-            client_order_id=client_order_id,
-        )
-        return _json(ser.order_json(replaced))
-    ledger.cancel_order(record.id, old.id)
-    new = ledger.submit_order(
+    replaced = ledger.replace_order(
         record.id,
-        symbol=old.symbol,
-        side=old.side,
-        type="limit",
-        time_in_force=new_tif,
-        qty=new_qty,
-        limit_price=new_limit,
+        order_id,
+        qty=qty,
+        limit_price=limit_price,
+        stop_price=stop_price,
+        time_in_force=tif,
         client_order_id=client_order_id,
     )
-    return _json(ser.order_json(new))
+    return _json(ser.order_json(replaced))
 
 
 def _require_unused_client_id(ledger: Ledger, account_id: UUID, client_order_id: str) -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from .activity_log import SDK_ACTIVITY_TYPES, activity_id, check_paging, epoch_ms, page, parse_types
 from .book import Book, Holding, MoneyEvent
 from .dividends import DividendCalendar
+from .events import EventLog
 from .history import HistoryRequest, build_history
 from .order_rules import (
     OPEN_ORDER_STATUSES,
@@ -36,6 +37,7 @@ from .order_rules import (
 )
 from .records import (
     CENT,
+    QTY_STEP,
     ZERO,
     AccountRecord,
     ActivityRecord,
@@ -117,18 +119,26 @@ class Ledger:
         *,
         now: Callable[[], datetime],
         transfer_delay: timedelta,
+        fill_delay: timedelta = timedelta(0),
+        partial_fill_above: Decimal = Decimal(10_000),
+        events: EventLog | None = None,
     ) -> None:
         self.market = market
         self.clock = clock
         self.universe = market.universe
         self._now = now
         self.transfer_delay = transfer_delay
+        self.fill_delay = fill_delay
+        """From an order's submission to its fill (0: at once, for tests of the ledger)."""
+        self.partial_fill_above = partial_fill_above
+        self.events = events if events is not None else EventLog()
         self._accounts: dict[UUID, AccountRecord] = {}
         self._books: dict[UUID, Book] = {}
         self._lazy: dict[UUID, Replay] = {}
         self._due: list[tuple[datetime, int, _Due]] = []
         self._due_seq = 0
-        self._open_limits: dict[UUID, OrderRecord] = {}
+        self._resting: dict[UUID, OrderRecord] = {}
+        self._executions: dict[UUID, int] = {}
         self._dividends = DividendCalendar(market, now)
         self._awaiting_ex: dict[str, dict[UUID, date]] = {}
         self._awaiting_checked: date | None = None
@@ -185,6 +195,8 @@ class Ledger:
         self._accounts[new_id] = record
         if replay is None:
             self._books[new_id] = Book(record)
+            body = {"status_from": "", "status_to": "ACTIVE", "record": record}
+            self.events.record("accounts", created, new_id, body)
         else:
             self._lazy[new_id] = replay
         return record
@@ -208,6 +220,8 @@ class Ledger:
             raise not_found("account")
         replay = self._lazy.pop(account_id)
         book = self._books[account_id] = Book(self._accounts[account_id])
+        # Its past would follow event ids already handed out: no events for it.
+        self.events.forget_past(account_id, self._now())
         replay(self, account_id)
         return book
 
@@ -221,8 +235,17 @@ class Ledger:
         while self._due and self._due[0][0] <= t:
             _, _, item = heapq.heappop(self._due)
             self._run_due(item)
-        if self._open_limits:
-            self._check_limits(t)
+        if self._resting:
+            self._check_resting(t)
+
+    def next_due(self) -> datetime | None:
+        """When time-driven work is next due (None: nothing scheduled)."""
+        return self._due[0][0] if self._due else None
+
+    @property
+    def has_resting_orders(self) -> bool:
+        """Limit and stop orders wait for the price: something must look at it now and then."""
+        return bool(self._resting)
 
     def _schedule(self, due: datetime, kind: str, account_id: UUID, payload: object) -> None:
         self._due_seq += 1
@@ -235,29 +258,32 @@ class Ledger:
         if item.kind == "bank_approved":
             assert isinstance(item.payload, BankRecord)
             if item.payload.status == "QUEUED":
-                item.payload.status = "APPROVED"
-                item.payload.updated_at = at
+                bank = item.payload
+                bank.status = "APPROVED"
+                bank.updated_at = at
+                self._funding_event(bank.account_id, "BankRelationship", bank.id, "QUEUED", at)
         elif item.kind == "transfer_sent":
             assert isinstance(item.payload, TransferRecord)
             if item.payload.status == "QUEUED":
-                item.payload.status = "SENT_TO_CLEARING"
-                item.payload.updated_at = at
+                self._transfer_status(item.payload, "SENT_TO_CLEARING", at)
         elif item.kind == "transfer_complete":
             assert isinstance(item.payload, TransferRecord)
             self._complete_transfer(book, item.payload, at)
-        elif item.kind == "market_open":
+        elif item.kind == "route":
             assert isinstance(item.payload, OrderRecord)
-            order = item.payload
-            if order.status in OPEN_ORDER_STATUSES:
-                self._fill(book, order, self.market.price_at(order.symbol, at), at)
+            self._route(book, item.payload, at)
+        elif item.kind == "execute":
+            assert isinstance(item.payload, OrderRecord)
+            self._execute(book, item.payload, at)
         elif item.kind == "expire":
             assert isinstance(item.payload, OrderRecord)
             order = item.payload
             if order.status in OPEN_ORDER_STATUSES:
                 order.status = "expired"
                 order.expired_at = order.updated_at = at
-                self._open_limits.pop(order.id, None)
+                self._resting.pop(order.id, None)
                 book.open_orders.pop(order.id, None)
+                self._trade_event(order, "expired", at)
         elif item.kind == "ex_dividend":
             self._ex_dividend(book, item.payload)  # type: ignore[arg-type]
         elif item.kind == "pay_dividend":
@@ -308,6 +334,7 @@ class Ledger:
             nickname=nickname,
         )
         book.banks.append(bank)
+        self._funding_event(account_id, "BankRelationship", bank.id, None, at, to="QUEUED")
         self._schedule(
             at + min(self.transfer_delay, timedelta(minutes=1)) / 2,
             "bank_approved",
@@ -380,6 +407,7 @@ class Ledger:
             completes_at=completes,
         )
         book.transfers.append(transfer)
+        self._funding_event(account_id, "Transfer", transfer.id, None, at, to="QUEUED")
         self._schedule(at + (completes - at) / 2, "transfer_sent", account_id, transfer)
         self._schedule(completes, "transfer_complete", account_id, transfer)
         return transfer
@@ -402,8 +430,7 @@ class Ledger:
             if transfer.id == transfer_id:
                 if transfer.status != "QUEUED":
                     raise unprocessable(f"transfer is {transfer.status} and cannot be canceled")
-                transfer.status = "CANCELED"
-                transfer.updated_at = now
+                self._transfer_status(transfer, "CANCELED", now)
                 return
         raise not_found("transfer")
 
@@ -411,8 +438,7 @@ class Ledger:
         if transfer.status not in ("QUEUED", "SENT_TO_CLEARING"):
             return
         self._touch(book, at)
-        transfer.status = "COMPLETE"
-        transfer.updated_at = at
+        self._transfer_status(transfer, "COMPLETE", at)
         incoming = transfer.direction == "INCOMING"
         delta = transfer.amount if incoming else -transfer.amount
         book.cash += delta
@@ -425,6 +451,30 @@ class Ledger:
             net_amount=delta,
             description="ACH deposit" if incoming else "ACH withdrawal",
         )
+
+    def _transfer_status(self, transfer: TransferRecord, status: str, at: datetime) -> None:
+        was = transfer.status
+        transfer.status = status
+        transfer.updated_at = at
+        self._funding_event(transfer.account_id, "Transfer", transfer.id, was, at, to=status)
+
+    def _funding_event(
+        self,
+        account_id: UUID,
+        entity_type: str,
+        entity_id: UUID,
+        status_from: str | None,
+        at: datetime,
+        to: str = "APPROVED",
+    ) -> None:
+        """A bank relationship's or a transfer's status changed (the funding events stream)."""
+        body = {
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "status_from": status_from,
+            "status_to": to,
+        }
+        self.events.record("funding", at, account_id, body)
 
     # ------------------------------------------------------------------ orders
 
@@ -439,11 +489,20 @@ class Ledger:
         qty: Decimal | float | str | None = None,
         notional: Decimal | float | str | None = None,
         limit_price: Decimal | float | str | None = None,
+        stop_price: Decimal | float | str | None = None,
         client_order_id: str | None = None,
         at: datetime | None = None,
+        replaces: OrderRecord | None = None,
     ) -> OrderRecord:
-        """Validate and accept an order; a market order fills at once when its market is open."""
+        """Validate and accept an order; it answers `accepted` and trades later, as Alpaca's do.
+
+        Live, the order is routed (`new`) and a market order filled after `fill_delay`; a
+        large one in several partial fills. Limit and stop orders rest until the price crosses;
+        orders placed while their market is shut wait for the open. History written with an
+        explicit `at` (and a ledger without a fill delay) trades at that instant.
+        """
         book = self._book(account_id)
+        history = at is not None
         at = at or self._now()
         self.advance(at)
         terms = check_order(
@@ -455,14 +514,13 @@ class Ledger:
             qty=qty,
             notional=notional,
             limit_price=limit_price,
+            stop_price=stop_price,
             client_order_id=client_order_id,
             used_client_ids=book.orders_by_client_id,
         )
         inst = terms.instrument
-        order_qty, order_notional, order_limit = terms.qty, terms.notional, terms.limit_price
-        is_open = self.clock.is_open(inst.asset_class, at)
         price = self.market.price_at(inst.symbol, at)
-        self._check_affordable(book, terms, price, at)
+        self._check_affordable(book, terms, price, at, exclude=replaces)
         self._touch(book, at)
         order_id = uuid5(account_id, f"order:{len(book.orders)}:{at.isoformat()}")
         order = OrderRecord(
@@ -475,10 +533,11 @@ class Ledger:
             side=side,
             type=type,
             time_in_force=time_in_force,
-            qty=order_qty,
-            notional=order_notional,
-            limit_price=order_limit,
-            status="new" if is_open else "accepted",
+            qty=terms.qty,
+            notional=terms.notional,
+            limit_price=terms.limit_price,
+            stop_price=terms.stop_price,
+            status="accepted",
             created_at=at,
             submitted_at=at,
             updated_at=at,
@@ -488,36 +547,142 @@ class Ledger:
             filled_avg_price=None,
             commission=ZERO,
         )
+        order.live = not history
+        if replaces is not None:
+            self._replace(book, replaces, order, at)
         book.orders.append(order)
         book.orders_by_id[order.id] = order
         book.orders_by_client_id[order.client_order_id] = order
         book.open_orders[order.id] = order
-        crosses = order_limit is None or (
-            price <= order_limit if side == "buy" else price >= order_limit
-        )
-        if is_open and crosses:
-            self._fill(book, order, price, at)
-        elif time_in_force in ("ioc", "fok"):
-            self._cancel(book, order, at)
-        elif type == "market":
-            _, next_open, _ = self.clock.clock(at)
-            self._schedule(next_open, "market_open", account_id, order)
+        self._schedule_expiry(order, at)
+        if history or not self.fill_delay:
+            self._route(book, order, at)
         else:
-            self._open_limits[order.id] = order
-            self._schedule_expiry(order, at)
+            self._schedule(at + self.fill_delay / 3, "route", account_id, order)
         return order
 
+    def replace_order(
+        self,
+        account_id: UUID,
+        order_id: UUID,
+        *,
+        qty: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        time_in_force: str | None = None,
+        client_order_id: str | None = None,
+    ) -> OrderRecord:
+        """Replace an open limit or stop order that has not traded: the old one ends
+        `replaced` (with `replaced_by`), a new one (with `replaces`) takes its place."""
+        old = self.order(account_id, order_id)
+        if old.status not in OPEN_ORDER_STATUSES:
+            raise unprocessable(f'order is already in "{old.status}" state')
+        if old.type == "market" or old.qty is None or old.filled_qty:
+            raise unprocessable(
+                "only open limit and stop orders that have not traded can be replaced"
+            )
+        return self.submit_order(
+            account_id,
+            symbol=old.symbol,
+            side=old.side,
+            type=old.type,
+            time_in_force=time_in_force or old.time_in_force,
+            qty=qty if qty is not None else old.qty,
+            limit_price=limit_price if limit_price is not None else old.limit_price,
+            stop_price=stop_price if stop_price is not None else old.stop_price,
+            client_order_id=client_order_id,
+            replaces=old,
+        )
+
+    def _replace(self, book: Book, old: OrderRecord, new: OrderRecord, at: datetime) -> None:
+        old.status = "replaced"
+        old.replaced_at = old.updated_at = at
+        old.replaced_by = new.id
+        new.replaces = old.id
+        self._resting.pop(old.id, None)
+        book.open_orders.pop(old.id, None)
+        self._trade_event(old, "replaced", at)
+
+    def _route(self, book: Book, order: OrderRecord, at: datetime) -> None:
+        """The order reaches its market: `new`, then traded or left resting; while the market
+        is shut it stays `accepted` until the next open."""
+        if order.status not in OPEN_ORDER_STATUSES:
+            return
+        if not self.clock.is_open(order.asset_class, at):
+            if order.time_in_force in ("ioc", "fok"):
+                self._cancel(book, order, at)
+                return
+            _, next_open, _ = self.clock.clock(at)
+            self._schedule(next_open, "route", order.account_id, order)
+            return
+        order.status = "new"
+        order.updated_at = at
+        self._trade_event(order, "new", at)
+        self._work(book, order, at, self.market.price_at(order.symbol, at))
+
+    def _work(self, book: Book, order: OrderRecord, at: datetime, price: Decimal) -> None:
+        """Trade now if the order's price allows it, else rest (or cancel an ioc/fok)."""
+        if order.type in ("stop", "stop_limit") and not order.triggered:
+            if not _stop_reached(order, price):
+                self._rest(book, order, at)
+                return
+            order.triggered = True
+        if order.limit_price is not None and not _limit_crossed(order, price):
+            self._rest(book, order, at)
+            return
+        self._resting.pop(order.id, None)
+        if self.fill_delay and order.live:
+            self._schedule(at + self.fill_delay * 2 / 3, "execute", order.account_id, order)
+        else:
+            self._execute(book, order, at)
+
+    def _rest(self, book: Book, order: OrderRecord, at: datetime) -> None:
+        if order.time_in_force in ("ioc", "fok"):
+            self._cancel(book, order, at)
+        else:
+            self._resting[order.id] = order
+
+    def _execute(self, book: Book, order: OrderRecord, at: datetime) -> None:
+        """Fill at the live price: all that is left, or (a large live order) the next part."""
+        if order.status not in OPEN_ORDER_STATUSES:
+            return
+        price = self.market.price_at(order.symbol, at)
+        if order.limit_price is not None and not _limit_crossed(order, price):
+            self._resting[order.id] = order  # the price moved away again: wait for it
+            return
+        total = order.qty if order.qty is not None else notional_qty(order.notional, price)
+        if not total:
+            self._reject(book, order, at)
+            return
+        left = total - order.filled_qty
+        part = left
+        large = order.qty is not None and total * price > self.partial_fill_above
+        if self.fill_delay and order.live and large:
+            parts_left = PARTIAL_FILLS - self._executions.get(order.id, 0)
+            part = _slice(left, parts_left, whole=total == total.to_integral_value())
+        self._fill(book, order, part, price, at)
+        if order.status == "partially_filled":
+            self._schedule(at + self.fill_delay / 2, "execute", order.account_id, order)
+
     def _check_affordable(
-        self, book: Book, terms: OrderTerms, price: Decimal, at: datetime
+        self,
+        book: Book,
+        terms: OrderTerms,
+        price: Decimal,
+        at: datetime,
+        exclude: OrderRecord | None = None,
     ) -> None:
-        """403 when the account cannot pay for a buy or does not hold what it sells."""
+        """403 when the account cannot pay for a buy or does not hold what it sells (an order
+        being replaced frees what it holds back)."""
+        excluded = exclude.id if exclude is not None else None
         if terms.side == "buy":
-            cost = reservation(terms.qty, terms.notional, terms.limit_price, price)
-            if cost > self._available_cash(book, at):
+            bound = terms.limit_price if terms.limit_price is not None else terms.stop_price
+            cost = reservation(terms.qty, terms.notional, bound, price)
+            if cost > self._available_cash(book, at, exclude=excluded):
                 raise forbidden("insufficient buying power")
             return
         wanted = terms.qty if terms.qty is not None else notional_qty(terms.notional, price)
-        available = self._available_qty(book, terms.instrument.symbol)
+        available = self._available_qty(book, terms.instrument.symbol, exclude=excluded)
         if wanted is None or wanted <= 0 or wanted > available:
             raise forbidden(
                 f"insufficient qty available for order (requested: {wanted}, "
@@ -527,14 +692,14 @@ class Ledger:
     def _reserved(self, book: Book, at: datetime, exclude: UUID | None = None) -> Decimal:
         total = ZERO
         for order in book.open_orders.values():
-            if order.side != "buy":
+            if order.side != "buy" or order.id == exclude:
                 continue
-            if order.id == exclude:
-                continue
+            bound = order.limit_price if order.limit_price is not None else order.stop_price
             price = ZERO
-            if order.notional is None and order.limit_price is None:
+            if order.notional is None and bound is None:
                 price = self.market.price_at(order.symbol, at)
-            total += reservation(order.qty, order.notional, order.limit_price, price)
+            left = order.qty - order.filled_qty if order.qty is not None else None
+            total += reservation(left, order.notional, bound, price)
         return total
 
     def _pending_out(self, book: Book) -> Decimal:
@@ -550,13 +715,13 @@ class Ledger:
     def _available_cash(self, book: Book, at: datetime, exclude: UUID | None = None) -> Decimal:
         return max(ZERO, book.cash - self._pending_out(book) - self._reserved(book, at, exclude))
 
-    def _available_qty(self, book: Book, symbol: str) -> Decimal:
+    def _available_qty(self, book: Book, symbol: str, exclude: UUID | None = None) -> Decimal:
         holding = book.holdings.get(symbol)
         held = holding.qty if holding else ZERO
         for order in book.open_orders.values():
-            if order.side == "sell" and order.symbol == symbol:
+            if order.side == "sell" and order.symbol == symbol and order.id != exclude:
                 if order.qty is not None:
-                    held -= order.qty
+                    held -= order.qty - order.filled_qty
                 elif order.notional is not None:
                     price = self.market.price_at(symbol, self._now())
                     held -= notional_qty(order.notional, price) or ZERO
@@ -575,10 +740,11 @@ class Ledger:
         assert session is not None
         self._schedule(session[1], "expire", order.account_id, order)
 
-    def _check_limits(self, t: datetime) -> None:
-        for order in list(self._open_limits.values()):
+    def _check_resting(self, t: datetime) -> None:
+        """Resting limit and stop orders whose market is open and whose price now crosses."""
+        for order in list(self._resting.values()):
             if order.status not in OPEN_ORDER_STATUSES:
-                self._open_limits.pop(order.id, None)
+                self._resting.pop(order.id, None)
                 continue
             book = self._books[order.account_id]
             if order.created_at > t or (book.last_at is not None and book.last_at > t):
@@ -586,34 +752,39 @@ class Ledger:
             if not self.clock.is_open(order.asset_class, t):
                 continue
             price = self.market.price_at(order.symbol, t)
-            assert order.limit_price is not None
-            if (order.side == "buy" and price <= order.limit_price) or (
-                order.side == "sell" and price >= order.limit_price
+            stopped = order.type in ("stop", "stop_limit") and not order.triggered
+            if stopped and not _stop_reached(order, price):
+                continue
+            if order.limit_price is not None and not (
+                _limit_crossed(order, price) or (stopped and order.type == "stop_limit")
             ):
-                self._open_limits.pop(order.id, None)
-                self._fill(book, order, price, t)
+                continue
+            self._resting.pop(order.id, None)
+            self._work(book, order, t, price)
 
-    def _fill(self, book: Book, order: OrderRecord, price: Decimal, at: datetime) -> None:
-        """Fill the whole order at `price`, or reject it when the account can no longer pay."""
-        self._open_limits.pop(order.id, None)
-        book.open_orders.pop(order.id, None)
-        qty = order.qty if order.qty is not None else notional_qty(order.notional, price)
-        amount = money(qty * price) if qty else ZERO
+    def _fill(
+        self, book: Book, order: OrderRecord, qty: Decimal, price: Decimal, at: datetime
+    ) -> None:
+        """One execution of `qty` at `price`, or a rejection when the account can no longer
+        pay (the rest of an order already partly filled is then canceled)."""
+        amount = money(qty * price)
         if order.side == "buy":
             affordable = amount <= self._available_cash(book, at, exclude=order.id)
         else:
             holding = book.holdings.get(order.symbol)
-            affordable = holding is not None and qty is not None and qty <= holding.qty
+            affordable = holding is not None and qty <= holding.qty
         if not qty or not affordable:
-            order.status = "rejected"
-            order.failed_at = order.updated_at = at
+            if order.filled_qty:
+                self._cancel(book, order, at)
+            else:
+                self._reject(book, order, at)
             return
         self._touch(book, at)
         holding = book.holdings.get(order.symbol)
         if order.side == "buy":
             book.cash -= amount
             if holding is None:
-                book.holdings[order.symbol] = Holding(qty, amount, at)
+                holding = book.holdings[order.symbol] = Holding(qty, amount, at)
                 self._track_dividends(book, order.symbol, self.clock.market_date(at))
             else:
                 holding.qty += qty
@@ -628,10 +799,18 @@ class Ledger:
                 holding.cost_basis -= money(holding.cost_basis * qty / holding.qty)
                 holding.qty -= qty
             book.add_event(MoneyEvent(at, amount, order.symbol, -qty))
-        order.status = "filled"
-        order.filled_qty = qty
-        order.filled_avg_price = price
-        order.filled_at = order.updated_at = at
+        before = order.filled_qty
+        order.filled_qty = before + qty
+        order.filled_avg_price = _average(order.filled_avg_price, before, price, qty)
+        total = order.qty if order.qty is not None else order.filled_qty
+        done = order.filled_qty >= total
+        order.status = "filled" if done else "partially_filled"
+        order.updated_at = at
+        if done:
+            order.filled_at = at
+            self._resting.pop(order.id, None)
+            book.open_orders.pop(order.id, None)
+        executions = self._executions[order.id] = self._executions.get(order.id, 0) + 1
         self._add_activity(
             book,
             at,
@@ -641,10 +820,38 @@ class Ledger:
             price=price,
             side=order.side,
             order_id=order.id,
-            order_status="filled",
-            leaves_qty=ZERO,
-            cum_qty=qty,
+            order_status=order.status,
+            leaves_qty=total - order.filled_qty,
+            cum_qty=order.filled_qty,
         )
+        position = book.holdings.get(order.symbol)
+        self._trade_event(
+            order,
+            "fill" if done else "partial_fill",
+            at,
+            execution_id=uuid5(order.id, f"execution:{executions}"),
+            price=price,
+            qty=qty,
+            position_qty=position.qty if position is not None else ZERO,
+        )
+
+    def _reject(self, book: Book, order: OrderRecord, at: datetime) -> None:
+        order.status = "rejected"
+        order.failed_at = order.updated_at = at
+        self._resting.pop(order.id, None)
+        book.open_orders.pop(order.id, None)
+        self._trade_event(order, "rejected", at)
+
+    def _trade_event(self, order: OrderRecord, event: str, at: datetime, **fill: object) -> None:
+        """What the trade events stream says: the event and the order as it stands now (an
+        order's acceptance is not an event; its routing, `new`, is the first)."""
+        body: dict[str, object] = {
+            "event": event,
+            "order": replace(order),
+            "timestamp": at,
+            "execution_id": uuid5(order.id, f"{event}:{order.updated_at.isoformat()}"),
+        }
+        self.events.record("trades", at, order.account_id, body | fill)
 
     def orders(
         self,
@@ -732,8 +939,9 @@ class Ledger:
     def _cancel(self, book: Book, order: OrderRecord, at: datetime) -> None:
         order.status = "canceled"
         order.canceled_at = order.updated_at = at
-        self._open_limits.pop(order.id, None)
+        self._resting.pop(order.id, None)
         book.open_orders.pop(order.id, None)
+        self._trade_event(order, "canceled", at)
 
     # ------------------------------------------------------------------ dividends
 
@@ -835,6 +1043,8 @@ class Ledger:
             description=description,
         )
         book.add_activity(activity)
+        if activity_type != "FILL":
+            self.events.record("nta", at, book.record.id, {"activity": activity})
         if self._all_activities and self._all_activities[-1].id > activity.id:
             self._all_sorted = False
         self._all_activities.append(activity)
@@ -1035,3 +1245,35 @@ def _ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
     if denominator == 0:
         return ZERO
     return (numerator / denominator).quantize(Decimal("0.0001"))
+
+
+PARTIAL_FILLS = 3
+"""A large live order (worth more than `partial_fill_above`) fills in this many executions."""
+_AVERAGE_STEP = Decimal("0.000001")
+
+
+def _limit_crossed(order: OrderRecord, price: Decimal) -> bool:
+    assert order.limit_price is not None
+    return price <= order.limit_price if order.side == "buy" else price >= order.limit_price
+
+
+def _stop_reached(order: OrderRecord, price: Decimal) -> bool:
+    assert order.stop_price is not None
+    return price >= order.stop_price if order.side == "buy" else price <= order.stop_price
+
+
+def _slice(left: Decimal, parts: int, *, whole: bool) -> Decimal:
+    """The next execution of an order split in `parts`: an equal share of what is left (whole
+    shares for a whole-share order), and all of it for the last part."""
+    if parts <= 1:
+        return left
+    step = Decimal(1) if whole else QTY_STEP
+    part = (left / parts).quantize(step, rounding=ROUND_DOWN)
+    return part if part > 0 else left
+
+
+def _average(average: Decimal | None, qty: Decimal, price: Decimal, more: Decimal) -> Decimal:
+    """The average price of `qty` at `average` and `more` at `price`."""
+    if average is None or not qty:
+        return price
+    return plain(((average * qty + price * more) / (qty + more)).quantize(_AVERAGE_STEP))

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .universe import Instrument, Universe
 
 OPEN_ORDER_STATUSES = frozenset({"new", "accepted", "partially_filled", "pending_new"})
-ORDER_TYPES = frozenset({"market", "limit"})
+ORDER_TYPES = frozenset({"market", "limit", "stop", "stop_limit"})
 TIMES_IN_FORCE = frozenset({"day", "gtc", "ioc", "fok"})
 MAX_NUMBER = Decimal(10) ** 12  # beyond any real order; keeps Decimal arithmetic exact
 MIN_NOTIONAL = Decimal(1)
@@ -36,6 +36,7 @@ class OrderTerms:
     qty: Decimal | None
     notional: Decimal | None
     limit_price: Decimal | None
+    stop_price: Decimal | None = None
 
 
 def money(value: Decimal) -> Decimal:
@@ -84,6 +85,7 @@ def check_order(
     limit_price: Decimal | float | str | None,
     client_order_id: str | None,
     used_client_ids: Container[str],
+    stop_price: Decimal | float | str | None = None,
 ) -> OrderTerms:
     """Every rule an order must pass before it reaches the book (422 otherwise)."""
     inst = find_instrument(universe, symbol)
@@ -92,12 +94,15 @@ def check_order(
     if side not in ("buy", "sell"):
         raise unprocessable("side must be buy or sell")
     if type_ not in ORDER_TYPES:
-        raise unprocessable(f"order type {type_!r} is not supported; use market or limit")
+        raise unprocessable(
+            f"order type {type_!r} is not supported; use market, limit, stop or stop_limit"
+        )
     if time_in_force not in TIMES_IN_FORCE:
         raise unprocessable(f"time_in_force {time_in_force!r} is not supported")
     order_qty = parse_decimal(qty, "qty")
     order_notional = parse_decimal(notional, "notional")
     order_limit = parse_decimal(limit_price, "limit_price")
+    order_stop = parse_decimal(stop_price, "stop_price")
     if (order_qty is None) == (order_notional is None):
         raise unprocessable("exactly one of qty or notional is required")
     if order_qty is not None:
@@ -117,19 +122,30 @@ def check_order(
             raise unprocessable("notional must be at least 1")
         if order_notional != order_notional.quantize(CENT):
             raise unprocessable("notional must have at most 2 decimal places")
-    if type_ == "limit":
+    if type_ in ("limit", "stop_limit"):
         if order_limit is None or order_limit <= 0:
-            raise unprocessable("limit_price is required and must be > 0 for limit orders")
+            raise unprocessable(f"limit_price is required and must be > 0 for {type_} orders")
         if order_limit != order_limit.quantize(PRICE_STEP):
             raise unprocessable("limit_price must have at most 4 decimal places")
     elif order_limit is not None:
-        raise unprocessable("limit_price is only allowed for limit orders")
+        raise unprocessable("limit_price is only allowed for limit and stop_limit orders")
+    if type_ in ("stop", "stop_limit"):
+        if order_stop is None or order_stop <= 0:
+            raise unprocessable(f"stop_price is required and must be > 0 for {type_} orders")
+        if order_stop != order_stop.quantize(PRICE_STEP):
+            raise unprocessable("stop_price must have at most 4 decimal places")
+        if time_in_force in ("ioc", "fok"):
+            raise unprocessable(f"time_in_force {time_in_force} is not allowed for {type_} orders")
+    elif order_stop is not None:
+        raise unprocessable("stop_price is only allowed for stop and stop_limit orders")
     if client_order_id is not None:
         if not client_order_id or len(client_order_id) > 128:
             raise unprocessable("client_order_id must be 1 to 128 characters")
         if client_order_id in used_client_ids:
             raise unprocessable("client_order_id must be unique")
-    return OrderTerms(inst, side, type_, time_in_force, order_qty, order_notional, order_limit)
+    return OrderTerms(
+        inst, side, type_, time_in_force, order_qty, order_notional, order_limit, order_stop
+    )
 
 
 def notional_qty(notional: Decimal | None, price: Decimal) -> Decimal | None:

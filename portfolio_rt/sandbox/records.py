@@ -103,7 +103,7 @@ class TransferRecord:
 
 @dataclass(slots=True)
 class OrderRecord:
-    """An order and, once filled, its single fill."""
+    """An order and what it has traded so far (one fill, or several partial fills)."""
 
     id: UUID
     client_order_id: str
@@ -126,8 +126,16 @@ class OrderRecord:
     filled_qty: Decimal
     filled_avg_price: Decimal | None
     commission: Decimal
+    stop_price: Decimal | None = None
     expired_at: datetime | None = None
     failed_at: datetime | None = None
+    replaced_at: datetime | None = None
+    replaced_by: UUID | None = None
+    replaces: UUID | None = None
+    triggered: bool = False
+    """A stop order whose stop price was reached (it then trades as market or limit)."""
+    live: bool = False
+    """Placed now (through the API), not written into the past: it trades after a delay."""
 
 
 @dataclass(slots=True)

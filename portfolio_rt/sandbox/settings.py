@@ -26,7 +26,13 @@ class SandboxConfig:
     market_hours: MarketHours = "always_open"
     trades_per_second: float = 40.0
     transfer_delay_s: float = 30.0
+    fill_delay_s: float = 0.3
+    """From an order's submission to its fill (Alpaca's orders are never filled in the POST)."""
+    partial_fill_above: float = 10_000.0
+    """An order worth more than this many dollars fills in three partial fills."""
     history_years: int = 6
+    sse_heartbeat_s: float = 15.0
+    """Seconds between heartbeat comments on an idle event stream."""
 
 
 def utc_now() -> datetime:

@@ -1,13 +1,15 @@
-"""The sandbox's whole state: calendar, market, ledger, live ticker and fault table."""
+"""The sandbox's whole state: calendar, market, ledger, event log, live ticker and faults."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from uuid import UUID
 
 from .calendar import MarketCalendar, MarketClock
+from .events import EventLog
 from .faults import FaultTable
 from .ledger import Ledger
 from .market import Market
@@ -26,23 +28,34 @@ class Sandbox:
     clock: MarketClock
     market: Market
     ledger: Ledger
+    events: EventLog
     ticker: Ticker
     faults: FaultTable
     personas: dict[str, UUID] = field(default_factory=dict)
 
     @classmethod
     def build(cls, config: SandboxConfig, now: Callable[[], datetime] = utc_now) -> Sandbox:
-        """Make the market, replay the demo personas into the ledger, and add generated accounts."""
+        """Make the market, replay the demo personas into the ledger, add generated accounts,
+        and number the events that history wrote (later ones are numbered as they happen)."""
         calendar = MarketCalendar()
         clock = MarketClock(calendar, config.market_hours)
         today = now().date()
         history_start = today.replace(year=today.year - config.history_years)
         market = Market(config.seed, calendar, clock, history_start=history_start, now=now)
-        delay = timedelta(seconds=config.transfer_delay_s)
-        ledger = Ledger(market, clock, now=now, transfer_delay=delay)
+        events = EventLog(seed=config.seed)
+        ledger = Ledger(
+            market,
+            clock,
+            now=now,
+            transfer_delay=timedelta(seconds=config.transfer_delay_s),
+            fill_delay=timedelta(seconds=config.fill_delay_s),
+            partial_fill_above=Decimal(str(config.partial_fill_above)),
+            events=events,
+        )
         personas = seed_accounts(
             ledger, market, extra_accounts=config.extra_accounts, seed=config.seed
         )
+        events.seal()
         ticker = Ticker(
             market, clock, trades_per_second=config.trades_per_second, now=now, seed=config.seed
         )
@@ -53,6 +66,7 @@ class Sandbox:
             clock=clock,
             market=market,
             ledger=ledger,
+            events=events,
             ticker=ticker,
             faults=FaultTable(seed=config.seed),
             personas=personas,

@@ -39,12 +39,17 @@ def build_market(
 
 
 def build_ledger(
-    start: datetime = IN_SESSION, market_hours: MarketHours = "real", delay: timedelta = DELAY
+    start: datetime = IN_SESSION,
+    market_hours: MarketHours = "real",
+    delay: timedelta = DELAY,
+    fill_delay: timedelta = timedelta(0),
 ) -> LedgerWorld:
-    """A fresh ledger on a fresh market; the clock starts at `start`."""
+    """A fresh ledger on a fresh market; the clock starts at `start`. Orders fill as they are
+    placed unless `fill_delay` says otherwise (then as Alpaca's: accepted, then traded)."""
     clock = ManualClock(start)
     market_clock, market = build_market(clock, market_hours)
-    ledger = Ledger(market, market_clock, now=clock, transfer_delay=delay)
+    ledger = Ledger(market, market_clock, now=clock, transfer_delay=delay, fill_delay=fill_delay)
+    ledger.events.seal()
     return LedgerWorld(clock, market_clock, market, ledger)
 
 
