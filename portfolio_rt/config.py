@@ -162,12 +162,23 @@ class StreamSettings:
 
 
 @dataclass(frozen=True)
+class EventsSettings:
+    """The broker events consumer (Alpaca's server-sent event streams)."""
+
+    enabled: bool = True
+    silence_timeout_s: float = field(default=45.0, metadata=_range(1, 3600))
+    reconnect_base_delay_s: float = field(default=1.0, metadata=_range(0.01, 60))
+    reconnect_max_delay_s: float = field(default=30.0, metadata=_range(0.1, 3600))
+
+
+@dataclass(frozen=True)
 class RealtimeSettings:
     """Live values: holdings collection, revaluation, the WebSocket hub and scale-out."""
 
     push_interval_s: float = field(default=1.0, metadata=_range(0.01, 60))
     push_phases: int = field(default=10, metadata=_range(1, 100))
     collector_interval_s: float = field(default=60.0, metadata=_range(0.1, 86400))
+    reconcile_interval_s: float = field(default=900.0, metadata=_range(0.1, 86400))
     account_refresh_s: float = field(default=60.0, metadata=_range(0.1, 86400))
     auth_timeout_s: float = field(default=5.0, metadata=_range(0.1, 120))
     heartbeat_s: float = field(default=25.0, metadata=_range(1, 3600))
@@ -201,6 +212,7 @@ class Settings:
     redis: RedisSettings = field(default_factory=RedisSettings)
     stream: StreamSettings = field(default_factory=StreamSettings)
     realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
+    events: EventsSettings = field(default_factory=EventsSettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     secrets: Secrets = field(default_factory=Secrets, repr=False)
 

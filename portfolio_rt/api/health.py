@@ -19,7 +19,9 @@ async def health(request: web.Request) -> web.Response:
 
 @routes.get("/ready")
 async def ready(request: web.Request) -> web.Response:
-    """Readiness: Alpaca answers (through the circuit breaker) and Redis, when configured."""
+    """Readiness: Alpaca answers (through the circuit breaker) and Redis, when configured.
+    The broker events' state is reported too, but never makes the instance unready: without
+    them it polls, as before they existed."""
     runtime = request.app[RUNTIME]
     checks: dict[str, dict[str, object]] = {}
     gateway = runtime.gateway_
@@ -39,6 +41,8 @@ async def ready(request: web.Request) -> web.Response:
     checks["stream"] = (
         engine.stream_readiness() if engine is not None else {"ok": False, "reason": "starting"}
     )
+    if engine is not None:
+        checks["events"] = engine.events_readiness()
     if not request.app[SETTINGS].redis.url:
         checks["redis"] = {"ok": True, "configured": False}
     elif engine is not None and engine.bus is not None:

@@ -9,7 +9,8 @@ over pub/sub, and the price map mirrored to a hash in batches.
   feed's status; an empty batch is still sent every second as the leader's heartbeat.
 - `PriceSubscriber` (every instance): applies batches to its own price map (marking symbols
   dirty, so its own flusher pushes to its own clients) and catches up from the hash after every
-  (re)subscribe (see `channel`).
+  (re)subscribe (see `channel`). The same channel carries the broker events the leader
+  applied (`{"c": change}`, published by `change_log`), which every instance applies too.
 """
 
 from __future__ import annotations
@@ -140,6 +141,7 @@ class PricePublisher(BackgroundTask):
         interval_s: float,
         is_leader: Callable[[], bool],
         status: Callable[[], str],
+        events_ok: Callable[[], bool] = lambda: False,
     ) -> None:
         super().__init__()
         self._redis = redis
@@ -149,11 +151,14 @@ class PricePublisher(BackgroundTask):
         self._interval_s = interval_s
         self._is_leader = is_leader
         self._status = status
+        self._events_ok = events_ok
         self.batches = 0
 
     async def publish_once(self) -> None:
         batch = self._prices.take_unpublished()
-        payload = msgpack.packb({"i": self._id, "s": self._status(), "p": batch})
+        payload = msgpack.packb(
+            {"i": self._id, "s": self._status(), "e": self._events_ok(), "p": batch}
+        )
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.publish(self._keys.channel, payload)
@@ -186,18 +191,33 @@ class PriceSubscriber(ChannelFollower):
 
     name = "price-subscriber"
 
-    def __init__(self, redis: Redis, keys: Keys, instance_id: str, prices: PriceMap) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        instance_id: str,
+        prices: PriceMap,
+        on_change: Callable[[dict[str, Any]], None] = lambda _change: None,
+    ) -> None:
         super().__init__(redis, keys.channel)
         self._keys = keys
         self._id = instance_id
         self._prices = prices
+        self._on_change = on_change
         self.leader_status = "reconnecting"
+        self.leader_events_ok = False
         self.heard_at = 0.0
 
     def apply(self, data: bytes) -> None:
         message: dict[str, Any] = msgpack.unpackb(data)
+        change = message.get("c")
+        if change is not None:  # a broker event the leader applied
+            if message.get("i") != self._id:
+                self._on_change(change)
+            return
         self.heard_at = time.monotonic()
         self.leader_status = str(message.get("s", "live"))
+        self.leader_events_ok = bool(message.get("e"))
         if message.get("i") != self._id:
             self._prices.update(message.get("p") or {})
 
@@ -224,6 +244,8 @@ class RedisBus:
         on_elected: Callable[[], Awaitable[None]],
         on_deposed: Callable[[], Awaitable[None]],
         status: Callable[[], str],
+        events_ok: Callable[[], bool] = lambda: False,
+        on_change: Callable[[dict[str, Any]], None] = lambda _change: None,
     ) -> None:
         self.redis = redis
         self.keys = Keys(prefix)
@@ -240,13 +262,18 @@ class RedisBus:
             settings.fanout_interval_s,
             lambda: self.lease.is_leader,
             status,
+            events_ok,
         )
-        self.subscriber = PriceSubscriber(redis, self.keys, instance_id, prices)
+        self.subscriber = PriceSubscriber(redis, self.keys, instance_id, prices, on_change)
         self._silence_s = max(3.0, settings.fanout_interval_s * 10)
 
     @property
     def is_leader(self) -> bool:
         return self.lease.is_leader
+
+    def leader_events_ok(self) -> bool:
+        """Whether the leader's broker event streams flow (as of its last heartbeat)."""
+        return self.leader_status() != "reconnecting" and self.subscriber.leader_events_ok
 
     def leader_status(self) -> str:
         """What followers show: the leader's feed status, or reconnecting when it went quiet."""

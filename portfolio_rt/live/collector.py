@@ -21,7 +21,8 @@ _MAX_PAGES = 100_000
 
 
 class SymbolCollector(BackgroundTask):
-    """Collects at start, then every `interval_s`; `on_collected(changed accounts)` after each."""
+    """Collects at start, then every `interval()` seconds (read again after each collection:
+    rarely while broker events flow); `on_collected(changed accounts)` after each."""
 
     name = "symbol-collector"
 
@@ -29,14 +30,16 @@ class SymbolCollector(BackgroundTask):
         self,
         gateway: Callable[[], BrokerGateway],
         index: HoldingsIndex,
-        interval_s: float,
+        interval: float | Callable[[], float],
         on_collected: Callable[[set[str]], None],
         keep: Callable[[], Iterable[str]] = tuple,
     ) -> None:
         super().__init__()
         self._gateway = gateway
         self.index = index
-        self.interval_s = interval_s
+        self.interval: Callable[[], float] = (
+            interval if callable(interval) else (lambda: float(interval))
+        )
         self._on_collected = on_collected
         self._keep = keep
         self.collections = 0
@@ -79,12 +82,13 @@ class SymbolCollector(BackgroundTask):
     async def _run(self) -> None:
         # After a failure (Alpaca not up yet, a blip) try again soon, backing off with jitter
         # so that instances which failed together do not all call again together.
-        backoff = Backoff(1.0, self.interval_s)
+        backoff = Backoff(1.0, self.interval())
         while True:
+            backoff.max_s = self.interval()
             try:
                 await self.collect_once()
                 backoff.reset()
-                delay = self.interval_s
+                delay = self.interval()
             except Exception as exc:
                 self.last_error = type(exc).__name__
                 delay = backoff.next()

@@ -1,13 +1,17 @@
 """The real-time engine of one instance, assembled: price map, holdings index, collector,
-revaluer, hub, the market feed (when this instance reads the stream) and the Redis bus.
+revaluer, hub, the market feed and the broker events consumer (when this instance reads them)
+and the Redis bus.
 
-With no Redis, this instance reads the stream itself. With Redis, the instance holding the
-lease reads it and fans prices out; every instance revalues and pushes to its own clients.
+With no Redis, this instance reads the market stream and the broker events itself. With
+Redis, the instance holding the lease reads both, fans prices and applied events out, and
+reconciles the holdings index; every instance revalues and pushes to its own clients, and
+applies the events to its own caches, watched accounts and sockets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import Callable
 from uuid import UUID
@@ -19,6 +23,7 @@ from redis.asyncio import Redis
 from ..broker.endpoints import AlpacaEndpoints
 from ..broker.gateway import BrokerGateway
 from ..config import Settings
+from ..core.errors import BrokerUnavailable
 from ..core.symbols import is_crypto
 from ..core.tasks import BackgroundTask
 from ..ops.metrics import Metrics
@@ -27,8 +32,11 @@ from ..stream.reader import StreamReader
 from . import messages
 from .accounts import AccountFacts, load_account
 from .bus import RedisBus
+from .change_log import ChangeLog, MemoryChangeLog, RedisChangeLog
+from .changes import AccountChange
 from .collector import SymbolCollector
 from .connection import LiveConnection
+from .events import EventsConsumer
 from .feed import MarketFeed
 from .holdings import HoldingsIndex
 from .hub import LiveHub
@@ -94,6 +102,7 @@ class RealtimeEngine:
             settings.realtime,
             loader or self._load,
             on_index_changed=self.sync_subscriptions,
+            refresh_after_s=self._refresh_after_s,
         )
         self.hub.on_unwatch = self.revaluer.unwatch
         if metrics is not None:
@@ -103,7 +112,7 @@ class RealtimeEngine:
             SymbolCollector(
                 gateway,
                 self.index,
-                settings.realtime.collector_interval_s,
+                self._collect_every_s,
                 self._collected,
                 keep=lambda: list(self.revaluer.books),
             )
@@ -142,34 +151,64 @@ class RealtimeEngine:
                 on_elected=self._elected,
                 on_deposed=self._deposed,
                 status=self.feed_status,
+                events_ok=self.events_flowing,
+                on_change=self._heard_change,
             )
             if redis is not None
             else None
         )
+        self.change_log: ChangeLog = (
+            RedisChangeLog(redis, settings.redis.prefix, self.bus.keys.channel, self.instance_id)
+            if redis is not None and self.bus is not None
+            else MemoryChangeLog()
+        )
+        self.events: EventsConsumer | None = None
+        if settings.events.enabled and endpoints is not None and session is not None:
+            self.events = EventsConsumer(
+                settings.events,
+                session=session,
+                endpoints=endpoints,
+                change_log=self.change_log,
+                apply=self.apply_change,
+                reconcile=self.reconcile,
+                metrics=metrics,
+            )
         self.status_watch = StatusWatch(self)
         self._announced: tuple[Status, bool] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
+    @property
+    def _leader_runs_collector(self) -> bool:
+        """With events and Redis the collection is the leader's reconciliation; otherwise
+        (one instance, or polling without events) every instance collects."""
+        return self.bus is not None and self.events is not None
+
     async def start(self) -> None:
         self.market.start()
-        if self.collector is not None:
+        if self.collector is not None and not self._leader_runs_collector:
             self.collector.start()
         self.revaluer.start()
         self.status_watch.start()
         if self.bus is not None:
             self.bus.start()
-        elif self.feed is not None:
-            self.feed.start()
+        else:
+            if self.feed is not None:
+                self.feed.start()
+            if self.events is not None:
+                self.events.start()
         log.info(
             "realtime.started",
             instance=self.instance_id,
             redis=self.bus is not None,
             stream=self.feed is not None,
+            events=self.events is not None,
         )
 
     async def close(self) -> None:
         if self.bus is not None:
             await self.bus.close()
+        if self.events is not None:
+            await self.events.close()
         if self.feed is not None:
             await self.feed.close()
         await self.status_watch.close()
@@ -182,10 +221,18 @@ class RealtimeEngine:
         if self.feed is not None and not self.feed.started:
             self.sync_subscriptions()
             self.feed.start()
+        if self.events is not None and not self.events.started:
+            self.events.start()
+        if self.collector is not None and self._leader_runs_collector:
+            self.collector.start()  # its first collection reconciles what the new leader holds
 
     async def _deposed(self) -> None:
         if self.feed is not None and self.feed.started:
             await self.feed.close()
+        if self.events is not None and self.events.started:
+            await self.events.close()
+        if self.collector is not None and self._leader_runs_collector:
+            await self.collector.close()
 
     # -- wiring ------------------------------------------------------------------------------
     async def _equities_open(self) -> bool:
@@ -198,8 +245,87 @@ class RealtimeEngine:
         return await load_account(self._gateway(), account, fresh=fresh)
 
     def _collected(self, changed: set[str]) -> None:
+        collector = self.collector
+        if self.events_flowing() and collector is not None and collector.collections > 1:
+            # With events flowing the index should already agree: each difference is an
+            # event that went missing somewhere.
+            if changed:
+                log.warning("realtime.reconcile_drift", accounts=len(changed))
+            if self.metrics is not None:
+                self.metrics.drift_found(len(changed))
         self.revaluer.reindex(changed)
         self.sync_subscriptions()
+
+    # -- broker events -----------------------------------------------------------------------
+    def events_flowing(self) -> bool:
+        """Whether broker events reach this instance as they happen (its own consumer, or the
+        leader's as it last said)."""
+        if self.events is not None and self.events.started:
+            return self.events.healthy
+        return self.bus is not None and self.bus.leader_events_ok()
+
+    def _collect_every_s(self) -> float:
+        realtime = self.settings.realtime
+        flowing = self.events_flowing()
+        return realtime.reconcile_interval_s if flowing else realtime.collector_interval_s
+
+    def _refresh_after_s(self) -> float:
+        realtime = self.settings.realtime
+        flowing = self.events_flowing()
+        return realtime.reconcile_interval_s if flowing else realtime.account_refresh_s
+
+    def apply_change(self, change: AccountChange) -> None:
+        """A broker event, applied on this instance: its cached answers about the account are
+        dropped, a fill's position is set in the index, a watched account whose cash or
+        positions moved is read again (and revalued), and its sockets are told what changed."""
+        account = change.account_id
+        if self._gateway is not None:
+            with contextlib.suppress(BrokerUnavailable):
+                self._gateway().invalidate_account(UUID(account))
+        if change.symbol is not None and change.position_qty is not None:
+            self.revaluer.set_position(account, change.symbol, change.position_qty)
+        if change.refresh:
+            self.revaluer.refresh(account)
+        self.hub.send_to_account(account, messages.changed(change.what))
+
+    def _heard_change(self, wire: dict[str, object]) -> None:
+        """Another instance applied a broker event: apply it here too."""
+        try:
+            change = AccountChange.from_wire(wire)
+        except (KeyError, TypeError, ValueError):
+            log.warning("events.bad_change_message")
+            return
+        if isinstance(self.change_log, RedisChangeLog):
+            self.change_log.saw(change)
+        self.apply_change(change)
+
+    async def reconcile(self) -> None:
+        """Broker events were lost (a gap no replay covers): collect every account's positions
+        again, and read every watched account's facts again."""
+        if self.collector is not None:
+            with contextlib.suppress(Exception):
+                await self.collector.collect_once()
+        for account in list(self.revaluer.books):
+            self.revaluer.refresh(account)
+            self.hub.send_to_account(
+                account, messages.changed(("positions", "orders", "activities", "transfers"))
+            )
+
+    def events_readiness(self) -> dict[str, object]:
+        """The broker events as /ready reports them (informative: always ok)."""
+        if self.events is None:
+            return {"ok": True, "role": "disabled"}
+        if not self.events.started:
+            return {"ok": True, "role": "follower", "flowing": self.events_flowing()}
+        out = self.events.readiness() | {"ok": True, "flowing": self.events.healthy}
+        out["role"] = "leader" if self.bus is not None else "single"
+        return out
+
+    def event_streams(self) -> dict[str, str]:
+        """Each broker event stream this instance follows, and its state (metrics)."""
+        if self.events is None or not self.events.started:
+            return {}
+        return {stream: f.state for stream, f in self.events.followers.items()}
 
     def _symbol_rank(self, symbol: str) -> int:
         """Which symbols stay on a stream that cannot carry all (405): those with the most

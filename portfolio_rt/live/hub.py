@@ -76,6 +76,13 @@ class LiveHub:
             log.info("live.sessions_ended", kind=end.kind, sockets=len(ended))
         return len(ended)
 
+    def send_to_account(self, account_id: str, data: bytes) -> int:
+        """One message (serialised once) to every socket of the account; how many."""
+        conns = self.by_account.get(account_id, ())
+        for conn in conns:
+            conn.send(data)
+        return len(conns)
+
     def watching(self, account_id: str) -> bool:
         return account_id in self.by_account
 

@@ -6,6 +6,7 @@ so fanning it out to several tabs never re-encodes it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -77,3 +78,9 @@ def status(value: Status) -> bytes:
 
 def error(code: str, message: str) -> bytes:
     return dumps({"type": "error", "code": code, "message": message})
+
+
+def changed(what: Iterable[str]) -> bytes:
+    """The broker changed parts of the account (a fill, a transfer, a dividend): the page
+    reloads those sections (`positions`, `orders`, `activities`, `transfers`)."""
+    return dumps({"type": "changed", "what": sorted(set(what))})

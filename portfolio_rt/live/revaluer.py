@@ -69,6 +69,7 @@ class Revaluer(BackgroundTask):
         settings: RealtimeSettings,
         loader: Loader,
         on_index_changed: Callable[[], None] = lambda: None,
+        refresh_after_s: Callable[[], float] | None = None,
     ) -> None:
         super().__init__()
         self.prices = prices
@@ -77,6 +78,8 @@ class Revaluer(BackgroundTask):
         self.settings = settings
         self._load = loader
         self._on_index_changed = on_index_changed
+        self.refresh_after_s = refresh_after_s or (lambda: settings.account_refresh_s)
+        """How old a watched account's facts may grow (longer while broker events flow)."""
         self.books: dict[str, Book] = {}
         self.watchers = Watchers(settings.push_phases)
         self._recent: deque[tuple[float, set[str]]] = deque(maxlen=settings.push_phases)
@@ -144,6 +147,24 @@ class Revaluer(BackgroundTask):
         for account in changed & self.books.keys():
             self._force.add(account)
             self.refresh(account)
+
+    def set_position(self, account: str, symbol: str, qty: float) -> None:
+        """A fill said what the account now holds of `symbol`: the index (and, if watched,
+        its next revaluation) take it at once, before its facts are read again."""
+        old = self.index.positions(account)
+        positions = dict(old)
+        if qty:
+            positions[symbol] = qty
+        else:
+            positions.pop(symbol, None)
+        watched = account in self.books
+        if watched:
+            self.watchers.unindex(account, old)
+        if self.index.set_account(account, positions):
+            self._on_index_changed()
+        if watched:
+            self.watchers.add(account, self.index.positions(account))
+            self._force.add(account)
 
     def refresh(self, account: str) -> None:
         """Reload one watched account's facts now (it traded or moved money)."""
@@ -274,7 +295,7 @@ class Revaluer(BackgroundTask):
         """Accounts whose facts are older than `account_refresh_s`, or from another day."""
         if not self.books:
             return
-        horizon = time.monotonic() - self.settings.account_refresh_s
+        horizon = time.monotonic() - self.refresh_after_s()
         today = market_day()
         busy = len(self._refreshing)
         for account, book in self.books.items():

@@ -108,6 +108,9 @@ class RealtimeView(Protocol):
     def bus(self) -> BusView | None: ...
     @property
     def hub(self) -> Sized: ...
+    def event_streams(self) -> Mapping[str, str]:
+        """Each broker event stream this instance follows, and its state."""
+        ...
 
 
 @dataclass
@@ -307,6 +310,51 @@ class Metrics:
             registry=r,
         )
 
+        # Broker events
+        self.events_applied = Counter(
+            "events_applied",
+            "Broker events applied (committed once for the deployment), by stream and kind "
+            "(the trade event, the funding entity:status, or the activity type).",
+            ["stream", "kind"],
+            namespace=ns,
+            registry=r,
+        )
+        self.events_lag = Histogram(
+            "events_lag_seconds",
+            "From a broker event's time to its application here.",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+            namespace=ns,
+            registry=r,
+        )
+        self.events_reconnects = Counter(
+            "events_reconnects",
+            "Reconnections of a broker event stream.",
+            ["stream"],
+            namespace=ns,
+            registry=r,
+        )
+        self.events_bad = Counter(
+            "events_bad",
+            "Event stream messages that were not events (skipped).",
+            ["stream"],
+            namespace=ns,
+            registry=r,
+        )
+        self.events_live = Gauge(
+            "events_live",
+            "1 while this instance follows the stream and it is connected.",
+            ["stream"],
+            namespace=ns,
+            registry=r,
+        )
+        self.reconcile_drift = Counter(
+            "reconcile_drift_accounts",
+            "Accounts whose positions the reconciliation found different from the holdings "
+            "index although events were live: each one is an event that went missing.",
+            namespace=ns,
+            registry=r,
+        )
+
         # Redis
         self.redis_configured = Gauge(
             "redis_configured",
@@ -403,6 +451,21 @@ class Metrics:
     def ws_client_dropped(self, reason: str = "slow") -> None:
         self.ws_dropped_clients.labels(reason).inc()
 
+    # -- broker events -----------------------------------------------------------------------
+
+    def event_applied(self, stream: str, kind: str, lag_s: float) -> None:
+        self.events_applied.labels(stream, kind).inc()
+        self.events_lag.observe(lag_s)
+
+    def event_bad(self, stream: str) -> None:
+        self.events_bad.labels(stream).inc()
+
+    def events_reconnected(self, stream: str) -> None:
+        self.events_reconnects.labels(stream).inc()
+
+    def drift_found(self, accounts: int) -> None:
+        self.reconcile_drift.inc(accounts)
+
     # -- Redis -------------------------------------------------------------------------------
 
     def redis_state(self, up: bool) -> None:
@@ -422,6 +485,8 @@ class Metrics:
         if engine is None:
             return
         self.ws_clients.set(len(engine.hub))
+        for stream, state in engine.event_streams().items():
+            self.events_live.labels(stream).set(1 if state == "live" else 0)
         feed, bus = engine.feed, engine.bus
         if bus is not None:
             self.stream_is_leader(bus.is_leader)

@@ -23,7 +23,7 @@ import orjson
 from aiohttp import web
 
 from . import event_json
-from .events import Event, Stream, Window
+from .events import Event, EventLog, Stream, Window
 from .keys import SANDBOX
 from .params import ApiError, malformed
 from .serialize import error_json
@@ -31,6 +31,10 @@ from .ulid import is_ulid
 
 HEARTBEAT_S = web.AppKey("sse_heartbeat_s", float)
 """Seconds between heartbeat comments on an idle stream."""
+STOPPING = web.AppKey("sse_stopping", asyncio.Event)
+"""Set at shutdown: every stream ends."""
+_POLL_S = 0.25
+"""How often an idle stream checks that its reader is still there."""
 
 
 @dataclass(frozen=True)
@@ -169,10 +173,26 @@ async def _stream(
         if window.ended_by(sandbox.now().date()):
             await response.write_eof()
             return
-        before = len(events)
-        await log.wait(endpoint.stream, heartbeat_s)
-        if len(events) == before:
+        if not await _idle(request, log, endpoint.stream, len(events), heartbeat_s):
+            return
+        if len(events) == index:
             await response.write(b": heartbeat\n\n")
+
+
+async def _idle(
+    request: web.Request, log: EventLog, stream: Stream, seen: int, heartbeat_s: float
+) -> bool:
+    """Wait for a new event or the next heartbeat; False once the reader went away or the
+    server is stopping (a stream never holds a shutdown up)."""
+    waited = 0.0
+    while waited < heartbeat_s and len(log.events(stream)) == seen:
+        transport = request.transport
+        if transport is None or transport.is_closing() or request.app[STOPPING].is_set():
+            return False
+        step = min(_POLL_S, heartbeat_s - waited)
+        await log.wait(stream, step)
+        waited += step
+    return True
 
 
 def _account(endpoint: Endpoint, query: dict[str, str]) -> UUID | None:
@@ -207,5 +227,11 @@ async def _send(
 
 def setup(app: web.Application, heartbeat_s: float = 15.0) -> None:
     app[HEARTBEAT_S] = heartbeat_s
+    app[STOPPING] = asyncio.Event()
+
+    async def stop_streams(app: web.Application) -> None:
+        app[STOPPING].set()
+
+    app.on_shutdown.append(stop_streams)
     for path in ENDPOINTS:
         app.router.add_get(path, event_stream, allow_head=False)

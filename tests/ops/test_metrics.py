@@ -353,6 +353,10 @@ class FakeEngine:
     feed: FakeFeed | None
     bus: FakeBus | None
     hub: list[object] = field(default_factory=list)
+    streams: dict[str, str] = field(default_factory=dict)
+
+    def event_streams(self) -> dict[str, str]:
+        return self.streams
 
 
 async def test_followers_report_standby_and_redis_health() -> None:
@@ -370,6 +374,7 @@ async def test_followers_report_standby_and_redis_health() -> None:
     assert engine.bus is not None
     assert engine.feed is not None
     engine.bus.is_leader, engine.bus.up, engine.feed.started = True, True, True
+    engine.streams = {"trades": "live", "funding": "reconnecting"}
     reader.state, reader.subscribed, reader.reconnects = "live", {"AAPL", "MSFT"}, 3
     engine.hub.append(object())
     await metrics.refresh()
@@ -383,6 +388,8 @@ async def test_followers_report_standby_and_redis_health() -> None:
     assert value(text, "portfolio_rt_stream_leader") == 1
     assert value(text, "portfolio_rt_redis_up") == 1
     assert value(text, "portfolio_rt_ws_clients") == 1
+    assert value(text, "portfolio_rt_events_live", stream="trades") == 1
+    assert value(text, "portfolio_rt_events_live", stream="funding") == 0
 
     reader.state = "some_new_state"  # an unknown state never breaks a scrape
     await metrics.refresh()
