@@ -105,7 +105,7 @@ export async function withStates(view, { skeleton, what, load, quiet = false }) 
  * section's states, and a deposit reloads it quietly. `fetchAndDraw(signal)` does the work;
  * call `stop()` when the section goes away.
  */
-export function sectionLoader(ctx, view, { skeleton, what, fetchAndDraw }) {
+export function sectionLoader(ctx, view, { skeleton, what, fetchAndDraw, reloadOn = [] }) {
   let request = null;
   const load = (quiet = false) => {
     request?.abort();
@@ -114,12 +114,19 @@ export function sectionLoader(ctx, view, { skeleton, what, fetchAndDraw }) {
     return withStates(view, { skeleton, what, quiet, load: () => fetchAndDraw(signal) });
   };
   const onFunds = () => load(true);
+  // The broker changed the account (a fill, a transfer, a dividend): reload quietly when it
+  // touched what this section shows.
+  const onBroker = (event) => {
+    if (event.detail?.what?.some((w) => reloadOn.includes(w))) load(true);
+  };
   ctx.bus.addEventListener('funds-changed', onFunds);
+  ctx.bus.addEventListener('broker-changed', onBroker);
   return {
     load,
     stop() {
       request?.abort();
       ctx.bus.removeEventListener('funds-changed', onFunds);
+      ctx.bus.removeEventListener('broker-changed', onBroker);
     },
   };
 }

@@ -13,8 +13,9 @@ export function backoffDelay(attempt, { baseMs = 1000, maxMs = 30000, random = M
 }
 
 /**
- * `new LiveFeed({url, token, onSnapshot, onUpdate, onStatus, onSessionEnded}).start()`;
- * `stop()` ends it for good. Status is 'connecting', 'live', 'stale', 'market_closed',
+ * `new LiveFeed({url, token, onSnapshot, onUpdate, onStatus, onChanged, onSessionEnded}).start()`;
+ * `stop()` ends it for good. `onChanged(what)` hears which parts of the account the broker
+ * changed (`positions`, `orders`, `activities`, `transfers`): a fill, a transfer, a dividend. Status is 'connecting', 'live', 'stale', 'market_closed',
  * 'reconnecting' or 'offline'. A close with 4401 (the session was logged out, here or on
  * another device, or expired) stops it and calls `onSessionEnded`.
  */
@@ -25,13 +26,14 @@ export class LiveFeed {
     onSnapshot = () => {},
     onUpdate = () => {},
     onStatus = () => {},
+    onChanged = () => {},
     onSessionEnded = () => {},
     WebSocketImpl = globalThis.WebSocket,
     timers = globalThis,
     baseMs = 1000,
     maxMs = 30000,
   }) {
-    Object.assign(this, { url, token, onSnapshot, onUpdate, onStatus, onSessionEnded, WebSocketImpl, timers });
+    Object.assign(this, { url, token, onSnapshot, onUpdate, onStatus, onChanged, onSessionEnded, WebSocketImpl, timers });
     this.backoff = { baseMs, maxMs };
     this.attempt = 0;
     this.seq = -1;
@@ -115,6 +117,9 @@ export class LiveFeed {
       }
       case 'status':
         this.onStatus(message.status);
+        break;
+      case 'changed':
+        if (Array.isArray(message.what)) this.onChanged(message.what);
         break;
       default:
         break;

@@ -122,6 +122,18 @@ test('an ended session tells the page once; a foreign account or a 4429 does not
   assert.equal(later.pending.size, 1);
 });
 
+test('a changed message tells what the broker changed', () => {
+  FakeSocket.all = [];
+  const seen = [];
+  new LiveFeed({ url: 'ws://x', WebSocketImpl: FakeSocket, timers: fakeTimers(), onChanged: (what) => seen.push(what) }).start();
+  const socket = FakeSocket.all[0];
+  socket.message({ type: 'snapshot', equity: '10', seq: 1 });
+  socket.message({ type: 'changed', what: ['orders'] });
+  socket.message({ type: 'changed', what: ['positions', 'orders'] });
+  socket.message({ type: 'changed' }); // malformed: ignored
+  assert.deepEqual(seen, [['orders'], ['positions', 'orders']]);
+});
+
 test('repeated failures back off further each time', () => {
   FakeSocket.all = [];
   const timers = fakeTimers();

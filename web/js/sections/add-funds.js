@@ -211,9 +211,13 @@ export function mount(root, ctx) {
     view.content(panel, recent());
   }
 
-  function follow(id, count = 0) {
+  let following = null;
+
+  function follow(id, count = 0, delay = POLL_MS) {
     clearTimeout(pollTimer);
+    following = null;
     if (destroyed || count > POLL_LIMIT) return;
+    following = { id, count };
     pollTimer = setTimeout(async () => {
       try {
         const data = await ctx.api('/api/funds/transfers');
@@ -230,6 +234,7 @@ export function mount(root, ctx) {
         list?.replaceWith(recent() ?? '');
       }
       if (t && FINAL_STATUSES.has(String(t.status).toUpperCase())) {
+        following = null;
         const settled = String(t.status).toUpperCase() === 'COMPLETE';
         if (panel) {
           panel.querySelector('.status-title').textContent = settled ? 'Deposit complete' : 'Deposit did not go through';
@@ -241,7 +246,7 @@ export function mount(root, ctx) {
         return;
       }
       follow(id, count + 1);
-    }, POLL_MS);
+    }, delay);
   }
 
   function render(prefill = '', problem = null) {
@@ -273,12 +278,20 @@ export function mount(root, ctx) {
     });
   }
 
+  // The broker says a transfer or bank link changed status: look now, not at the next poll.
+  const onBroker = (event) => {
+    if (!event.detail?.what?.includes('transfers')) return;
+    if (following) follow(following.id, following.count, 0);
+    else load(true);
+  };
+  ctx.bus.addEventListener('broker-changed', onBroker);
   load();
 
   return {
     destroy() {
       destroyed = true;
       clearTimeout(pollTimer);
+      ctx.bus.removeEventListener('broker-changed', onBroker);
     },
   };
 }

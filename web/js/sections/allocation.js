@@ -119,6 +119,7 @@ export function mount(root, ctx) {
   }
 
   const loader = sectionLoader(ctx, view, {
+    reloadOn: ['positions'],
     skeleton: 'chart',
     what: 'your allocation',
     fetchAndDraw: async (signal) => {

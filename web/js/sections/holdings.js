@@ -119,6 +119,7 @@ export function mount(root, ctx) {
   }
 
   const loader = sectionLoader(ctx, view, {
+    reloadOn: ['positions'],
     skeleton: 'table',
     what: 'your holdings',
     fetchAndDraw: async (signal) => draw(await ctx.api('/api/portfolio/positions', { signal })),

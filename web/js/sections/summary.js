@@ -5,6 +5,7 @@ import { clockTime, direction, money, pct } from '../format.js';
 import { h, SectionView, trendClass, withStates } from '../dom.js';
 
 const POLL_MS = 60_000;
+const CHANGED_SETTLE_MS = 300;
 const STATUS = {
   connecting: ['pending', 'Connecting…', 'Connecting to live prices.'],
   live: ['live', 'Live', 'Values update as prices change.'],
@@ -22,6 +23,22 @@ export function mount(root, ctx) {
   let poll = null;
   let els = null;
   let destroyed = false;
+  let changedTimer = null;
+  const changedParts = new Set();
+
+  /** What the broker changed, told to the other sections once a burst (new, partial fills,
+   * fill) has passed; this section reads the cash again. */
+  function brokerChanged(what) {
+    for (const w of what) changedParts.add(w);
+    clearTimeout(changedTimer);
+    changedTimer = setTimeout(() => {
+      const detail = { what: [...changedParts] };
+      changedParts.clear();
+      if (destroyed) return;
+      ctx.bus.dispatchEvent(new CustomEvent('broker-changed', { detail }));
+      loadRest(true);
+    }, CHANGED_SETTLE_MS);
+  }
 
   function build() {
     const value = h('p', { class: 'hero-value num', id: 'total-value', 'aria-live': 'off' });
@@ -126,6 +143,7 @@ export function mount(root, ctx) {
         Object.assign(state, { equity: m.equity, today: m.today_return ?? state.today, asOf: m.as_of });
         if (view.root.dataset.state === 'ready') render(changed);
       },
+      onChanged: brokerChanged,
       onSessionEnded: () => window.dispatchEvent(new CustomEvent('portfolio:signed-out', { detail: { ended: true } })),
       onStatus: (status) => {
         state.status = status;
@@ -151,6 +169,7 @@ export function mount(root, ctx) {
   return {
     destroy() {
       destroyed = true;
+      clearTimeout(changedTimer);
       clearInterval(poll);
       feed?.stop();
       feed = null;

@@ -218,7 +218,11 @@ export function mount(root, ctx) {
     if (event.detail?.settled && event.detail.amount) awaitDeposit(event.detail.amount);
     else reload(true);
   };
+  const onBroker = (event) => {
+    if (event.detail?.what?.some((w) => w === 'activities' || w === 'orders')) reload(true);
+  };
   ctx.bus.addEventListener('funds-changed', onFunds);
+  ctx.bus.addEventListener('broker-changed', onBroker);
   reload();
 
   return {
@@ -229,6 +233,7 @@ export function mount(root, ctx) {
       exportButton.remove();
       exportError.remove();
       ctx.bus.removeEventListener('funds-changed', onFunds);
+      ctx.bus.removeEventListener('broker-changed', onBroker);
     },
   };
 }
