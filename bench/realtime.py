@@ -321,6 +321,7 @@ class Service:
                 "reconnect_max_delay_s": 0.5,
                 "silence_timeout_s": 3600.0,
             },
+            events={"enabled": False},  # prices only here; bench/events.py measures events
         )
         self.settings = settings
         self.feed_port = feed_port

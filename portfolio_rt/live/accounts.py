@@ -61,3 +61,12 @@ async def load_account(gateway: BrokerGateway, account_id: str, *, fresh: bool) 
         positions=held,
         prices=prices,
     )
+
+
+async def load_cash(gateway: BrokerGateway, account_id: str) -> tuple[Decimal, Decimal]:
+    """Cash and last_equity alone, read fresh: one call where `load_account` makes several
+    (what a fill or a dividend changes; positions come from the event itself)."""
+    uid = UUID(account_id)
+    gateway.invalidate_account(uid)
+    trade = (await gateway.trade_account(uid)).value
+    return decimal_of(trade.cash) or ZERO, decimal_of(trade.last_equity) or ZERO

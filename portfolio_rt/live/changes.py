@@ -14,10 +14,13 @@ from typing import Any, Literal
 from ..broker.events import BrokerEvent
 
 What = Literal["positions", "orders", "activities", "transfers"]
+Refresh = Literal["", "cash", "all"]
 WHAT: tuple[What, ...] = ("positions", "orders", "activities", "transfers")
 
 _CASH_TRANSFER_STATUSES = frozenset({"COMPLETE", "RETURNED"})
 _POSITION_ACTIVITIES = frozenset({"JNLS", "SPLIT", "SPIN", "MA", "NC", "ACATS", "REORG"})
+_MONEY_IN_OR_OUT = frozenset({"CSD", "CSW", "JNLC"})
+"""Cash activities that count as money in or out (today's flows), not as gains."""
 
 
 @dataclass(frozen=True)
@@ -32,8 +35,9 @@ class AccountChange:
     symbol: str | None = None
     position_qty: float | None = None
     """A fill's whole position in `symbol` afterwards: the index takes it at once."""
-    refresh: bool = False
-    """Cash or positions moved: a watched account's facts are read again."""
+    refresh: Refresh = ""
+    """What of a watched account must be read again: `cash` (a fill, a dividend: its
+    positions come with the event), `all` (money in or out: today's flows changed too)."""
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -61,27 +65,34 @@ class AccountChange:
             what=what,
             symbol=data.get("y"),
             position_qty=None if qty is None else float(qty),
-            refresh=bool(data.get("r")),
+            refresh=_refresh(data.get("r")),
         )
+
+
+def _refresh(value: object) -> Refresh:
+    return "cash" if value == "cash" else "all" if value == "all" else ""
 
 
 def change_of(event: BrokerEvent) -> AccountChange:
     """The page's view of one event."""
     what: tuple[What, ...]
-    refresh = False
+    refresh: Refresh = ""
     if event.stream == "trades":
         traded = event.kind in ("fill", "partial_fill")
         what = ("positions", "orders", "activities") if traded else ("orders",)
-        refresh = traded
+        refresh = "cash" if traded else ""
     elif event.stream == "funding":
         entity, _, status = event.kind.partition(":")
         moved = entity == "Transfer" and status in _CASH_TRANSFER_STATUSES
         what = ("transfers", "activities") if moved else ("transfers",)
-        refresh = moved
+        refresh = "all" if moved else ""
+    elif event.kind in _MONEY_IN_OR_OUT:
+        what = ("activities", "transfers")
+        refresh = "all"
     else:
         shares = event.kind in _POSITION_ACTIVITIES
         what = ("positions", "activities") if shares else ("activities",)
-        refresh = True
+        refresh = "all" if shares else "cash"
     qty = event.position_qty
     return AccountChange(
         stream=event.stream,

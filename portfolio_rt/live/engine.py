@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import secrets
 from collections.abc import Callable
+from decimal import Decimal
 from uuid import UUID
 
 import structlog
@@ -30,7 +31,7 @@ from ..ops.metrics import Metrics
 from ..stream.market_hours import MarketHours
 from ..stream.reader import StreamReader
 from . import messages
-from .accounts import AccountFacts, load_account
+from .accounts import AccountFacts, load_account, load_cash
 from .bus import RedisBus
 from .change_log import ChangeLog, MemoryChangeLog, RedisChangeLog
 from .changes import AccountChange
@@ -42,7 +43,7 @@ from .holdings import HoldingsIndex
 from .hub import LiveHub
 from .messages import Status
 from .prices import PriceMap
-from .revaluer import Loader, Revaluer
+from .revaluer import CashLoader, Loader, Revaluer
 
 log = structlog.get_logger("portfolio_rt.live")
 
@@ -84,6 +85,7 @@ class RealtimeEngine:
         redis: Redis | None = None,
         instance_id: str | None = None,
         loader: Loader | None = None,
+        cash_loader: CashLoader | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
@@ -103,6 +105,8 @@ class RealtimeEngine:
             loader or self._load,
             on_index_changed=self.sync_subscriptions,
             refresh_after_s=self._refresh_after_s,
+            cash_loader=cash_loader or (self._load_cash if gateway is not None else None),
+            events_flowing=self.events_flowing,
         )
         self.hub.on_unwatch = self.revaluer.unwatch
         if metrics is not None:
@@ -244,6 +248,10 @@ class RealtimeEngine:
         assert self._gateway is not None
         return await load_account(self._gateway(), account, fresh=fresh)
 
+    async def _load_cash(self, account: str) -> tuple[Decimal, Decimal]:
+        assert self._gateway is not None
+        return await load_cash(self._gateway(), account)
+
     def _collected(self, changed: set[str]) -> None:
         collector = self.collector
         if self.events_flowing() and collector is not None and collector.collections > 1:
@@ -285,7 +293,7 @@ class RealtimeEngine:
         if change.symbol is not None and change.position_qty is not None:
             self.revaluer.set_position(account, change.symbol, change.position_qty)
         if change.refresh:
-            self.revaluer.refresh(account)
+            self.revaluer.refresh(account, cash_only=change.refresh == "cash")
         self.hub.send_to_account(account, messages.changed(change.what))
 
     def _heard_change(self, wire: dict[str, object]) -> None:

@@ -37,6 +37,8 @@ from .watchers import Watchers
 log = structlog.get_logger("portfolio_rt.live")
 
 Loader = Callable[[str, bool], Awaitable[AccountFacts]]
+CashLoader = Callable[[str], Awaitable[tuple[Decimal, Decimal]]]
+"""An account's cash and last_equity alone (one broker call)."""
 
 
 @dataclass
@@ -70,6 +72,8 @@ class Revaluer(BackgroundTask):
         loader: Loader,
         on_index_changed: Callable[[], None] = lambda: None,
         refresh_after_s: Callable[[], float] | None = None,
+        cash_loader: CashLoader | None = None,
+        events_flowing: Callable[[], bool] = lambda: False,
     ) -> None:
         super().__init__()
         self.prices = prices
@@ -80,6 +84,8 @@ class Revaluer(BackgroundTask):
         self._on_index_changed = on_index_changed
         self.refresh_after_s = refresh_after_s or (lambda: settings.account_refresh_s)
         """How old a watched account's facts may grow (longer while broker events flow)."""
+        self._load_cash = cash_loader
+        self._events_flowing = events_flowing
         self.books: dict[str, Book] = {}
         self.watchers = Watchers(settings.push_phases)
         self._recent: deque[tuple[float, set[str]]] = deque(maxlen=settings.push_phases)
@@ -166,11 +172,16 @@ class Revaluer(BackgroundTask):
             self.watchers.add(account, self.index.positions(account))
             self._force.add(account)
 
-    def refresh(self, account: str) -> None:
-        """Reload one watched account's facts now (it traded or moved money)."""
+    def refresh(self, account: str, *, cash_only: bool = False) -> None:
+        """Reload one watched account's facts now (it traded or moved money); `cash_only`
+        reads its cash and last close alone, when its positions are known (a fill's event
+        carries them) and no deposit moved (today's flows stand)."""
         if account not in self.books:
             return
-        task = asyncio.create_task(self._refresh(account))
+        if cash_only and self._load_cash is not None:
+            task = asyncio.create_task(self._refresh_cash(account))
+        else:
+            task = asyncio.create_task(self._refresh(account))
         self._refreshing.add(task)
         task.add_done_callback(self._refreshing.discard)
 
@@ -179,13 +190,35 @@ class Revaluer(BackgroundTask):
             async with self._slots:
                 facts = await self._load(account, True)
         except Exception as exc:
-            log.warning("realtime.refresh_failed", account=account, error=type(exc).__name__)
-            book = self.books.get(account)
-            if book is not None:  # try again after a while, not at once
-                book.loaded_at = time.monotonic()
+            self._refresh_failed(account, exc)
             return
         if account in self.books:
             self._apply_facts(account, facts)
+
+    async def _refresh_cash(self, account: str) -> None:
+        assert self._load_cash is not None
+        try:
+            async with self._slots:
+                cash, last_equity = await self._load_cash(account)
+        except Exception as exc:
+            self._refresh_failed(account, exc)
+            return
+        book = self.books.get(account)
+        if book is None:
+            return
+        if last_equity != book.last_equity:  # a new day since: everything is read again
+            self.refresh(account)
+            return
+        book.cash = cash
+        book.loaded_at = time.monotonic()
+        book.last_total = -1.0  # revalue at the next step even if no price moved
+        self._force.add(account)
+
+    def _refresh_failed(self, account: str, exc: Exception) -> None:
+        log.warning("realtime.refresh_failed", account=account, error=type(exc).__name__)
+        book = self.books.get(account)
+        if book is not None:  # try again after a while, not at once
+            book.loaded_at = time.monotonic()
 
     # -- values ------------------------------------------------------------------------------
     def positions_value(self, account: str) -> float:
@@ -298,12 +331,16 @@ class Revaluer(BackgroundTask):
         horizon = time.monotonic() - self.refresh_after_s()
         today = market_day()
         busy = len(self._refreshing)
+        # While broker events flow, they bring every change: the periodic read is a check of
+        # the cash alone (one call), and all the facts only at a new day.
+        flowing = self._events_flowing()
         for account, book in self.books.items():
             if busy >= self.max_concurrent_loads * 2:
                 break
-            if book.loaded_at < horizon or book.day != today:
+            new_day = book.day != today
+            if book.loaded_at < horizon or new_day:
                 book.loaded_at = time.monotonic()  # not picked again while in flight
-                self.refresh(account)
+                self.refresh(account, cash_only=flowing and not new_day)
                 busy += 1
 
     async def _run(self) -> None:

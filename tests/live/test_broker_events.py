@@ -18,6 +18,7 @@ from portfolio_rt.core.money import money
 from portfolio_rt.live.engine import RealtimeEngine
 from tests.fixtures.funds import link_bank
 from tests.fixtures.live import Live, next_message, settle, until, wait_for
+from tests.fixtures.logs import CapturedLogs
 from tests.fixtures.settings import SANDBOX_KEY, SANDBOX_SECRET
 
 AUTH = aiohttp.BasicAuth(SANDBOX_KEY, SANDBOX_SECRET)
@@ -165,3 +166,23 @@ async def test_ready_reports_the_consumer(live: Live) -> None:
     assert events["flowing"] is True
     assert events["streams"] == {"trades": "live", "funding": "live", "nta": "live"}
     await asyncio.sleep(0)
+
+
+async def test_the_reconciliation_counts_drift_while_events_flow(
+    live: Live, captured_logs: CapturedLogs
+) -> None:
+    """An event that went missing shows as an account whose positions the collection finds
+    different from the index: counted, logged, and put right."""
+    maya = str(live.sandbox.personas["maya"])
+    await events_live(live)
+    engine = live.engine
+    assert engine.collector is not None
+    await engine.collector.collect_once()  # the start's collection
+    truth = dict(engine.index.positions(maya))
+    engine.index.set_account(maya, truth | {"ZZZZ": 5.0})  # what a lost event would leave
+    await engine.collector.collect_once()
+    assert engine.index.positions(maya) == truth
+    text = engine.metrics.render().decode() if engine.metrics is not None else ""
+    assert "portfolio_rt_reconcile_drift_accounts_total 1.0" in text
+    drift = [line for line in captured_logs.lines() if line["event"] == "realtime.reconcile_drift"]
+    assert drift[-1]["accounts"] == 1

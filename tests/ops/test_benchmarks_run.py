@@ -40,3 +40,26 @@ def test_the_realtime_benchmark_serves_every_client_and_prints_every_figure() ->
         assert isinstance(figures[key], int | float), key
         assert math.isfinite(figures[key]), key
         assert figures[key] > 0, (key, figures[key])
+
+
+def test_the_events_benchmark_measures_every_fill_and_prints_every_figure() -> None:
+    args = "--accounts 60 --clients 60 --symbols 50 --fills-per-s 20 --seconds 2 --json"
+    done = subprocess.run(  # noqa: S603 - fixed argument list
+        [sys.executable, "-m", "bench.events", *args.split()],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    latency, calls = figures["latency"], figures["broker_calls"]
+    assert latency["clients"] == 60
+    assert latency["fills"] == latency["events_applied"] == latency["fills_pushed"] > 0
+    for key in ("fill_to_changed_p99_ms", "fill_to_push_p50_ms", "fill_to_push_p99_ms"):
+        assert math.isfinite(latency[key]), key
+    for key in ("pages_per_collection", "calls_per_account_load", "calls_per_cash_read"):
+        assert calls[key] > 0, key
+    assert calls["polling_calls_per_hour"] > 0
+    assert calls["events_calls_per_hour"] > 0
