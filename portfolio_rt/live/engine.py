@@ -311,8 +311,10 @@ class RealtimeEngine:
         """Broker events were lost (a gap no replay covers): collect every account's positions
         again, and read every watched account's facts again."""
         if self.collector is not None:
-            with contextlib.suppress(Exception):
+            try:
                 await self.collector.collect_once()
+            except Exception as exc:  # the collector's own schedule tries again
+                log.warning("events.reconcile_failed", error=type(exc).__name__)
         for account in list(self.revaluer.books):
             self.revaluer.refresh(account)
             self.hub.send_to_account(

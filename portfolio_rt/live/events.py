@@ -116,6 +116,7 @@ class StreamFollower(BackgroundTask):
         if isinstance(failure, EventStreamRefused):
             if since is not None and failure.status in _GAP_STATUSES:
                 await consumer.gap(self.stream, failure.message)
+                self._floor = datetime.now(UTC)  # the reconciliation covered all before now
                 return "gap"
             return f"refused {failure.status}"
         if isinstance(failure, ClientError | ConnectionError | TimeoutError | SseError):

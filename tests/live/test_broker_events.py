@@ -186,3 +186,30 @@ async def test_the_reconciliation_counts_drift_while_events_flow(
     assert "portfolio_rt_reconcile_drift_accounts_total 1.0" in text
     drift = [line for line in captured_logs.lines() if line["event"] == "realtime.reconcile_drift"]
     assert drift[-1]["accounts"] == 1
+
+
+async def test_a_resume_point_alpaca_refuses_is_a_gap_reconciled_then_followed_from_now(
+    live: Live,
+) -> None:
+    maya = live.sandbox.personas["maya"]
+    await events_live(live)
+    events = consumer(live.engine)
+    await buy_at_the_broker(live, maya, "KO", "1")
+    await until(lambda: len(events.recent) >= 2)  # a checkpoint now exists
+    assert live.engine.collector is not None
+    collections = live.engine.collector.collections
+    # The connection drops, and Alpaca will not replay from the checkpoint (history gone).
+    faults = live.sandbox.faults
+    faults.add({"route": "/v2/events/trades", "kind": "status", "status": 410, "count": 1})
+    faults.add({"route": "/v2/events/trades", "on": "data", "kind": "disconnect", "count": 1})
+    await buy_at_the_broker(live, maya, "PEP", "1")
+    collector = live.engine.collector
+    await until(lambda: events.gaps == 1, within_s=10)
+    await until(lambda: collector.collections > collections)  # every account reconciled
+    await until(lambda: events.followers["trades"].state == "live", within_s=10)
+    before = len(events.recent)
+    await buy_at_the_broker(live, maya, "KO", "1")
+    await until(lambda: len(events.recent) >= before + 2, within_s=10)  # from now on
+    await asyncio.sleep(0.5)
+    ids = [event_id for _, event_id in events.recent]
+    assert len(ids) == len(set(ids))  # nothing from before the gap came twice
