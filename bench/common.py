@@ -1,5 +1,5 @@
-"""What every benchmark here needs: a free loopback port, a percentile, and the service
-started as a person starts it."""
+"""What every benchmark here needs: a free loopback port, a percentile, bearer tokens for
+the synthetic accounts, and the service started as a person starts it."""
 
 from __future__ import annotations
 
@@ -9,9 +9,30 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+
+from portfolio_rt.auth.tokens import READ, TokenService
+from portfolio_rt.config import AuthSettings
+
+SECRET = "Ur4NnL0AHWHW8i_hQfDDgzU1Be1VEZLJvrV33q8DvngDyhmY"  # noqa: S105 - bench tokens only
+"""Signs the benchmarks' tokens; shared by a benchmark's service and its client processes."""
+
+
+@cache
+def _tokens() -> TokenService:
+    return TokenService(AuthSettings(), SECRET)
+
+
+def bearer_headers(account: str) -> list[str]:
+    """A read-only token for one synthetic account, as a WebSocket upgrade header."""
+    token, _ = _tokens().mint(
+        account_id=uuid.UUID(account), subject="bench", scopes=frozenset({READ}), ttl_s=3600
+    )
+    return [f"Authorization: Bearer {token}"]
 
 
 def free_port() -> int:

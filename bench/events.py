@@ -52,7 +52,7 @@ import orjson
 from aiohttp import ClientSession, web
 
 from portfolio_rt.api import live
-from portfolio_rt.auth.tokens import READ, TokenService
+from portfolio_rt.auth.tokens import TokenService
 from portfolio_rt.broker.endpoints import AlpacaEndpoints
 from portfolio_rt.config import Settings, with_overrides
 from portfolio_rt.live.accounts import AccountFacts, load_account, load_cash, market_day
@@ -64,9 +64,9 @@ from portfolio_rt.sandbox.broker_api import BULK_POSITIONS_PAGE_SIZE
 from portfolio_rt.sandbox.ulid import UlidFactory
 from portfolio_rt.state import RUNTIME, SETTINGS, TOKENS, Runtime
 
-from .common import free_port, percentile
-from .realtime import SECRET, account_id, base_prices, holdings, quiet_logs, rss_mb, symbols_of
-from .wsclient import FrameClient, HandshakeFailed, connect
+from .common import SECRET, bearer_headers, free_port, percentile
+from .realtime import account_id, base_prices, holdings, quiet_logs, rss_mb, symbols_of
+from .wsclient import open_account_sockets
 
 # ---------------------------------------------------------------------------- part 1: load
 
@@ -74,12 +74,10 @@ from .wsclient import FrameClient, HandshakeFailed, connect
 async def run_load(args: argparse.Namespace) -> None:
     """`--clients` sockets on the service, noting each `changed`/`update` arrival (wall time)."""
     quiet_logs()
-    tokens = TokenService(Settings().auth, SECRET)
     arrivals: dict[str, list[tuple[str, float]]] = {}
     connected = 0
     everyone = asyncio.Event()
     go = asyncio.Event()
-    clients: list[FrameClient] = []
 
     def receiver(acct: str):  # type: ignore[no-untyped-def]
         seen = arrivals.setdefault(acct, [])
@@ -100,31 +98,14 @@ async def run_load(args: argparse.Namespace) -> None:
 
         return on_text
 
-    async def client(i: int) -> None:
-        acct = account_id(i)
-        token, _ = tokens.mint(
-            account_id=uuid.UUID(acct), subject="bench", scopes=frozenset({READ}), ttl_s=3600
+    opening = asyncio.create_task(
+        open_account_sockets(
+            args.service_port,
+            [account_id(i) for i in range(args.clients)],
+            bearer_headers,
+            receiver,
         )
-        for _attempt in range(5):
-            try:
-                clients.append(
-                    await connect(
-                        "127.0.0.1",
-                        args.service_port,
-                        f"/ws/portfolio/{acct}",
-                        [f"Authorization: Bearer {token}"],
-                        receiver(acct),
-                    )
-                )
-                return
-            except (OSError, HandshakeFailed):
-                await asyncio.sleep(0.5)
-
-    tasks = []
-    for i in range(args.clients):
-        tasks.append(asyncio.create_task(client(i)))
-        if i % 100 == 99:
-            await asyncio.sleep(0.02)
+    )
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(300):
             await everyone.wait()
@@ -135,9 +116,7 @@ async def run_load(args: argparse.Namespace) -> None:
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # until told
     Path(args.out).write_text(json.dumps({"arrivals": arrivals, "connected": connected}))  # noqa: ASYNC240
     print("DONE", flush=True)
-    for task in tasks:
-        task.cancel()
-    for ws in clients:
+    for ws in await opening:
         ws.close()
 
 

@@ -54,7 +54,7 @@ import structlog
 from aiohttp import ClientSession, web
 
 from portfolio_rt.api import live
-from portfolio_rt.auth.tokens import READ, TokenService
+from portfolio_rt.auth.tokens import TokenService
 from portfolio_rt.broker.endpoints import AlpacaEndpoints
 from portfolio_rt.config import Settings, with_overrides
 from portfolio_rt.live.accounts import AccountFacts, market_day
@@ -63,11 +63,9 @@ from portfolio_rt.ops.loop_lag import LoopLagMonitor
 from portfolio_rt.ops.metrics import METRICS, Metrics
 from portfolio_rt.state import RUNTIME, SETTINGS, TOKENS, Runtime
 
-from .common import free_port, percentile
-from .wsclient import FrameClient, HandshakeFailed, OnText, connect
+from .common import SECRET, bearer_headers, free_port, percentile
+from .wsclient import OnText, open_account_sockets
 
-SECRET = "Ur4NnL0AHWHW8i_hQfDDgzU1Be1VEZLJvrV33q8DvngDyhmY"  # noqa: S105 - signs bench tokens only,
-# shared by the service and its client processes
 NAMESPACE = uuid.UUID("6f1d0c52-8a7e-4d2b-9a43-5b1c2e7f9d10")
 ETFS = ["SPY", "VTI", "QQQ", "VOO", "IVV", "VXUS", "BND", "VEA", "VWO", "IWM"]
 ETF_HOLDERS = [0.55, 0.40, 0.35, 0.25, 0.15, 0.15, 0.12, 0.10, 0.08, 0.08]
@@ -218,11 +216,9 @@ async def run_load(args: argparse.Namespace) -> None:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", args.feed_port).start()
 
-    tokens = TokenService(Settings().auth, SECRET)
     samples: list[tuple[bytes, float]] = []
     connected = 0
     snapshots = asyncio.Event()
-    clients: list[FrameClient] = []
 
     def receiver() -> OnText:
         """One client's handler: its first message must be the snapshot; then every update's
@@ -245,30 +241,15 @@ async def run_load(args: argparse.Namespace) -> None:
 
         return on_text
 
-    async def client(i: int) -> None:
-        acct = account_id(i)
-        token, _ = tokens.mint(
-            account_id=uuid.UUID(acct), subject="bench", scopes=frozenset({READ}), ttl_s=3600
-        )
-        headers = [f"Authorization: Bearer {token}"]
-        path = f"/ws/portfolio/{acct}"
-        for _attempt in range(5):
-            try:
-                clients.append(
-                    await connect("127.0.0.1", args.service_port, path, headers, receiver())
-                )
-                return
-            except (OSError, HandshakeFailed) as exc:
-                error = exc
-                await asyncio.sleep(0.5)
-        print(f"client {i}: cannot connect: {error!r:.200}", file=sys.stderr)
-
     started = time.monotonic()
-    tasks = []
-    for i in range(args.clients):
-        tasks.append(asyncio.create_task(client(i)))
-        if i % 100 == 99:
-            await asyncio.sleep(0.02)
+    opening = asyncio.create_task(
+        open_account_sockets(
+            args.service_port,
+            [account_id(i) for i in range(args.clients)],
+            bearer_headers,
+            lambda _account: receiver(),
+        )
+    )
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(300):
             await snapshots.wait()
@@ -292,10 +273,7 @@ async def run_load(args: argparse.Namespace) -> None:
         )
     )
     print("DONE", flush=True)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    for ws in clients:
+    for ws in await opening:
         ws.close()
     await runner.cleanup()
 

@@ -14,6 +14,7 @@ import asyncio
 import base64
 import hashlib
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 
@@ -148,3 +149,39 @@ async def connect(
     )
     await client.opened
     return client
+
+
+async def open_account_sockets(
+    port: int,
+    accounts: Sequence[str],
+    headers_for: Callable[[str], Sequence[str]],
+    on_text_for: Callable[[str], OnText],
+    *,
+    attempts: int = 5,
+) -> list[FrameClient]:
+    """One socket per account on `/ws/portfolio/{account}`, opened 100 at a time (a server's
+    accept backlog is finite), each retried a few times; the ones that opened."""
+    clients: list[FrameClient] = []
+
+    async def open_one(account: str) -> None:
+        error: Exception | None = None
+        for _attempt in range(attempts):
+            try:
+                path = f"/ws/portfolio/{account}"
+                on_text = on_text_for(account)
+                clients.append(
+                    await connect("127.0.0.1", port, path, headers_for(account), on_text)
+                )
+                return
+            except (OSError, HandshakeFailed) as exc:
+                error = exc
+                await asyncio.sleep(0.5)
+        print(f"{account}: cannot connect: {error!r:.200}", file=sys.stderr)
+
+    tasks = []
+    for n, account in enumerate(accounts, 1):
+        tasks.append(asyncio.create_task(open_one(account)))
+        if n % 100 == 0:
+            await asyncio.sleep(0.02)
+    await asyncio.gather(*tasks)
+    return clients

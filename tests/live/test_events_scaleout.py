@@ -9,36 +9,31 @@ from typing import Any
 from uuid import UUID
 
 import aiohttp
-from aiohttp.test_utils import TestClient
 
-from portfolio_rt.app import create_app
 from portfolio_rt.live.engine import RealtimeEngine
-from portfolio_rt.state import RUNTIME
-from tests.fixtures.live import LIVE, Live, next_message, until, wait_for
+from tests.fixtures.live import Live, instance, next_message, until, wait_for
 from tests.fixtures.redis import RedisServer
-from tests.fixtures.settings import SANDBOX_KEY, SANDBOX_SECRET, merged, service_settings
+from tests.fixtures.settings import SANDBOX_KEY, SANDBOX_SECRET
 
-BUS = merged(
-    LIVE,
-    {
-        "realtime": {"lease_ttl_s": 1.0, "fanout_interval_s": 0.05},
-        "events": {"reconnect_base_delay_s": 0.05, "reconnect_max_delay_s": 0.3},
-    },
-)
+BUS = {
+    "realtime": {"lease_ttl_s": 1.0, "fanout_interval_s": 0.05},
+    "events": {"reconnect_base_delay_s": 0.05, "reconnect_max_delay_s": 0.3},
+}
 AUTH = aiohttp.BasicAuth(SANDBOX_KEY, SANDBOX_SECRET)
 
 
-async def instance(aiohttp_client, live_sandbox, redis: RedisServer) -> Live:  # type: ignore[no-untyped-def]
-    sandbox, running = live_sandbox
-    sections = merged(BUS, {"redis": {"url": redis.url}})
-    client: TestClient = await aiohttp_client(create_app(service_settings(running, **sections)))
-    return Live(client, sandbox, running)
+async def pair(aiohttp_client, live_sandbox, redis: RedisServer) -> tuple[Live, Live]:  # type: ignore[no-untyped-def]
+    """Two instances on one Redis, once one of them reads the events."""
+    a, b = [
+        await instance(aiohttp_client, live_sandbox, **BUS, redis={"url": redis.url})
+        for _ in range(2)
+    ]
+    await until(lambda: reading(a) or reading(b))
+    return a, b
 
 
 def engine_of(live: Live) -> RealtimeEngine:
-    engine = live.client.app[RUNTIME].realtime
-    assert engine is not None
-    return engine
+    return live.engine
 
 
 def is_leader(live: Live) -> bool:
@@ -92,9 +87,8 @@ async def test_only_the_leader_reads_events_and_the_follower_applies_them(
     live_sandbox,
     redis: RedisServer,  # type: ignore[no-untyped-def]
 ) -> None:
-    a = await instance(aiohttp_client, live_sandbox, redis)
-    b = await instance(aiohttp_client, live_sandbox, redis)
-    await until(lambda: is_leader(a) != is_leader(b) and (reading(a) or reading(b)))
+    a, b = await pair(aiohttp_client, live_sandbox, redis)
+    await until(lambda: is_leader(a) != is_leader(b))
     leader, follower = (a, b) if is_leader(a) else (b, a)
     assert not (engine_of(follower).events and engine_of(follower).events.started)
     sam = a.sandbox.personas["sam"]
@@ -118,9 +112,7 @@ async def test_a_killed_leaders_events_are_applied_once_by_its_successor(
     live_sandbox,
     redis: RedisServer,  # type: ignore[no-untyped-def]
 ) -> None:
-    a = await instance(aiohttp_client, live_sandbox, redis)
-    b = await instance(aiohttp_client, live_sandbox, redis)
-    await until(lambda: reading(a) or reading(b))
+    a, b = await pair(aiohttp_client, live_sandbox, redis)
     leader, follower = (a, b) if is_leader(a) else (b, a)
     maya = a.sandbox.personas["maya"]
     trades = a.sandbox.events.events("trades")
@@ -144,9 +136,7 @@ async def test_events_during_a_redis_restart_are_applied_once_after_it(
     live_sandbox,
     redis: RedisServer,  # type: ignore[no-untyped-def]
 ) -> None:
-    a = await instance(aiohttp_client, live_sandbox, redis)
-    b = await instance(aiohttp_client, live_sandbox, redis)
-    await until(lambda: reading(a) or reading(b))
+    a, b = await pair(aiohttp_client, live_sandbox, redis)
     leader = a if is_leader(a) else b
     maya = a.sandbox.personas["maya"]
     trades = a.sandbox.events.events("trades")

@@ -5,29 +5,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aiohttp.test_utils import TestClient
-
-from portfolio_rt.app import create_app
 from portfolio_rt.live.engine import RealtimeEngine
-from portfolio_rt.state import RUNTIME
-from tests.fixtures.live import LIVE, Live, next_message, settle, until, wait_for
+from tests.fixtures.live import Live, instance, next_message, settle, until, wait_for
 from tests.fixtures.redis import RedisServer
-from tests.fixtures.settings import merged, service_settings
 
-BUS = merged(LIVE, {"realtime": {"lease_ttl_s": 1.0, "fanout_interval_s": 0.05}})
+BUS = {"realtime": {"lease_ttl_s": 1.0, "fanout_interval_s": 0.05}}
 
 
-async def instance(aiohttp_client, live_sandbox, redis: RedisServer) -> Live:  # type: ignore[no-untyped-def]
-    sandbox, running = live_sandbox
-    sections = merged(BUS, {"redis": {"url": redis.url}})
-    client: TestClient = await aiohttp_client(create_app(service_settings(running, **sections)))
-    return Live(client, sandbox, running)
+async def on_redis(aiohttp_client, live_sandbox, redis: RedisServer) -> Live:  # type: ignore[no-untyped-def]
+    return await instance(aiohttp_client, live_sandbox, **BUS, redis={"url": redis.url})
 
 
 def engine_of(live: Live) -> RealtimeEngine:
-    engine = live.client.app[RUNTIME].realtime
-    assert engine is not None
-    return engine
+    return live.engine
 
 
 async def test_one_reader_both_instances_push_and_the_lease_moves(
@@ -36,8 +26,8 @@ async def test_one_reader_both_instances_push_and_the_lease_moves(
     live_sandbox,
     redis: RedisServer,  # type: ignore[no-untyped-def]
 ) -> None:
-    a = await instance(aiohttp_client, live_sandbox, redis)
-    b = await instance(aiohttp_client, live_sandbox, redis)
+    a = await on_redis(aiohttp_client, live_sandbox, redis)
+    b = await on_redis(aiohttp_client, live_sandbox, redis)
     engines = [engine_of(a), engine_of(b)]
     await until(lambda: sum(e.bus.is_leader for e in engines if e.bus) == 1)
     maya = a.sandbox.personas["maya"]

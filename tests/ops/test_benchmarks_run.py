@@ -8,17 +8,15 @@ import math
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_realtime_benchmark_serves_every_client_and_prints_every_figure() -> None:
-    args = (
-        "--accounts 300 --symbols 200 --clients 30 --tick-rate 2000 --seconds 2"
-        " --capacity-messages 20000 --push-interval 0.5 --json"
-    )
+def run_bench(module: str, args: str) -> dict[str, Any]:
+    """`python -m bench.<module> <args> --json`: the figures it printed."""
     done = subprocess.run(  # noqa: S603 - fixed argument list
-        [sys.executable, "-m", "bench.realtime", *args.split()],
+        [sys.executable, "-m", f"bench.{module}", *args.split(), "--json"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -26,7 +24,16 @@ def test_the_realtime_benchmark_serves_every_client_and_prints_every_figure() ->
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def test_the_realtime_benchmark_serves_every_client_and_prints_every_figure() -> None:
+    figures = run_bench(
+        "realtime",
+        "--accounts 300 --symbols 200 --clients 30 --tick-rate 2000 --seconds 2"
+        " --capacity-messages 20000 --push-interval 0.5",
+    )
     assert figures["clients"] == 30
     assert figures["updates_received"] > 0
     for key in (
@@ -43,17 +50,9 @@ def test_the_realtime_benchmark_serves_every_client_and_prints_every_figure() ->
 
 
 def test_the_events_benchmark_measures_every_fill_and_prints_every_figure() -> None:
-    args = "--accounts 60 --clients 60 --symbols 50 --fills-per-s 20 --seconds 2 --json"
-    done = subprocess.run(  # noqa: S603 - fixed argument list
-        [sys.executable, "-m", "bench.events", *args.split()],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    figures = run_bench(
+        "events", "--accounts 60 --clients 60 --symbols 50 --fills-per-s 20 --seconds 2"
     )
-    assert done.returncode == 0, done.stderr[-2000:]
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
     latency, calls = figures["latency"], figures["broker_calls"]
     assert latency["clients"] == 60
     assert latency["fills"] == latency["events_applied"] == latency["fills_pushed"] > 0
