@@ -22,7 +22,7 @@ from aiohttp import ClientSession
 from redis.asyncio import Redis
 
 from ..broker.endpoints import AlpacaEndpoints
-from ..broker.gateway import BrokerGateway
+from ..broker.gateway import BrokerGateway, decimal_of
 from ..config import Settings
 from ..core.errors import BrokerUnavailable
 from ..core.symbols import is_crypto
@@ -179,6 +179,7 @@ class RealtimeEngine:
             )
         self.status_watch = StatusWatch(self)
         self._announced: tuple[Status, bool] | None = None
+        self._reindexing: set[asyncio.Task[None]] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
@@ -209,6 +210,8 @@ class RealtimeEngine:
         )
 
     async def close(self) -> None:
+        for task in list(self._reindexing):
+            task.cancel()
         if self.bus is not None:
             await self.bus.close()
         if self.events is not None:
@@ -292,9 +295,32 @@ class RealtimeEngine:
                 self._gateway().invalidate_account(UUID(account))
         if change.symbol is not None and change.position_qty is not None:
             self.revaluer.set_position(account, change.symbol, change.position_qty)
+        elif "positions" in change.what and not self.revaluer.watching(account):
+            self._reindex_later(account)
         if change.refresh:
             self.revaluer.refresh(account, cash_only=change.refresh == "cash")
         self.hub.send_to_account(account, messages.changed(change.what))
+
+    def _reindex_later(self, account: str) -> None:
+        """Shares moved without a position in the event (a share journal, a split): the
+        instance that keeps the whole index (the one reading the events) reads that
+        account's positions once. A watched account is read whole by its refresh."""
+        if self._gateway is None or self.events is None or not self.events.started:
+            return
+        task = asyncio.create_task(self._reindex(account))
+        self._reindexing.add(task)
+        task.add_done_callback(self._reindexing.discard)
+
+    async def _reindex(self, account: str) -> None:
+        assert self._gateway is not None
+        try:
+            positions = (await self._gateway().positions(UUID(account))).value
+        except Exception as exc:  # the reconciliation puts it right later
+            log.warning("events.reindex_failed", account=account, error=type(exc).__name__)
+            return
+        held = {p.symbol: float(decimal_of(p.qty) or 0) for p in positions}
+        if self.index.set_account(account, {s: q for s, q in held.items() if q}):
+            self.sync_subscriptions()
 
     def _heard_change(self, wire: dict[str, object]) -> None:
         """Another instance applied a broker event: apply it here too."""

@@ -154,6 +154,10 @@ class Revaluer(BackgroundTask):
             self._force.add(account)
             self.refresh(account)
 
+    def watching(self, account: str) -> bool:
+        """Whether the account is watched here (a socket is open, its facts loaded)."""
+        return account in self.books
+
     def set_position(self, account: str, symbol: str, qty: float) -> None:
         """A fill said what the account now holds of `symbol`: the index (and, if watched,
         its next revaluation) take it at once, before its facts are read again."""

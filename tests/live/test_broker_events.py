@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from portfolio_rt.core.money import money
+from portfolio_rt.live.changes import AccountChange
 from portfolio_rt.live.engine import RealtimeEngine
 from tests.fixtures.funds import link_bank
 from tests.fixtures.live import Live, next_message, settle, until, wait_for
@@ -213,3 +214,20 @@ async def test_a_resume_point_alpaca_refuses_is_a_gap_reconciled_then_followed_f
     await asyncio.sleep(0.5)
     ids = [event_id for _, event_id in events.recent]
     assert len(ids) == len(set(ids))  # nothing from before the gap came twice
+
+
+async def test_shares_moved_without_a_position_in_the_event_are_read_once(live: Live) -> None:
+    """A share journal or a split says positions changed but not to what: the instance that
+    keeps the whole index reads that account's positions (one call)."""
+    maya = str(live.sandbox.personas["maya"])
+    await events_live(live)
+    engine = live.engine
+    assert engine.collector is not None
+    await engine.collector.collect_once()
+    truth = dict(engine.index.positions(maya))
+    engine.index.set_account(maya, {})  # out of step, as a share journal would leave it
+    engine.apply_change(
+        AccountChange("nta", "01ZZZZZZZZZZZZZZZZZZZZZZZZ", time.time(), maya, "JNLS",
+                      ("positions", "activities"), refresh="all")
+    )  # fmt: skip
+    await until(lambda: engine.index.positions(maya) == truth)
