@@ -1,46 +1,53 @@
-"""Benchmark of the JSON API against the sandbox: throughput, latency, upstream calls.
+"""Benchmark of the JSON API against the sandbox: each warm read route against aiohttp's own
+ceiling, and the upstream calls of a dashboard load.
 
-Prints, for each route at a fixed concurrency: requests/s, p50 and p99 latency (warm cache),
-and how many calls went to the broker; then the upstream calls of one whole dashboard load,
-cold and warm, and of N concurrent identical cold requests (single-flight).
+For each route: `wrk` (Debian's package: `apt-get install wrk`) at 1 and at `--concurrency`
+connections for `--seconds`, warm cache, against the service; then the same against a bare
+aiohttp handler answering the same body behind a bearer check (the ceiling: what aiohttp
+itself costs), both on a thread of this process, one after the other. Prints requests/s,
+p50/p99 latency and each route's ratio to the ceiling. Then the upstream calls of one whole
+dashboard load, cold and warm, and of N concurrent identical cold requests (single-flight).
 
-    python bench/api.py [--concurrency 50] [--requests 2000] [--burst 200] [--json]
+    python -m bench.api [--concurrency 50] [--seconds 5] [--burst 200] [--json]
 
-The service (with its sandbox) runs on a thread of this process; the load comes from a
-second process, so the two do not share an interpreter lock. On a shared 2-core machine
-absolute figures are noisy: compare ratios measured in the same run.
+On a shared 2-core machine absolute figures are noisy: compare the ratios of one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
+import re
+import shutil
+import subprocess
 import sys
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
+import urllib.request
 from typing import Any
 
 import aiohttp
 import orjson
+from aiohttp import web
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.common import percentile  # noqa: E402
-from portfolio_rt.config import LogSettings  # noqa: E402
-from portfolio_rt.ops.logs import configure_logging  # noqa: E402
-from portfolio_rt.state import RUNTIME  # noqa: E402
-from tests.fixtures.live_service import LiveService, live_service  # noqa: E402
+from bench.common import free_port
+from portfolio_rt.config import LogSettings
+from portfolio_rt.ops.logs import configure_logging
+from portfolio_rt.state import RUNTIME
+from tests.fixtures.live_service import LiveService, live_service
 
 ROUTES = (
     "/api/portfolio/summary",
     "/api/portfolio/history?period=1M",
     "/api/portfolio/history?period=1D",
+    "/api/portfolio/history?period=MAX",
     "/api/portfolio/positions",
+    "/api/portfolio/analytics",
     "/api/portfolio/orders?limit=50",
     "/api/portfolio/activities?limit=50",
+    "/api/portfolio/realized",
+    "/api/portfolio/income",
+    "/api/assets/AAPL",
     "/api/funds/bank-accounts",
     "/api/funds/transfers",
 )
@@ -53,6 +60,8 @@ DASHBOARD = (
     "/api/funds/bank-accounts",
     "/api/funds/transfers",
 )
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+WRK = shutil.which("wrk") or "wrk"
 
 
 def upstream_calls(service: LiveService) -> int:
@@ -63,6 +72,96 @@ def clear_cache(service: LiveService) -> None:
     service.app[RUNTIME].gateway.cache.invalidate(lambda key: True)
 
 
+def wrk(url: str, token: str, connections: int, seconds: float) -> dict[str, float]:
+    """One `wrk` run: requests/s, p50/p99 in ms, and non-2xx answers."""
+    done = subprocess.run(  # noqa: S603 - fixed arguments
+        [
+            WRK,
+            "-t1" if connections == 1 else "-t2",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--latency",
+            "-H",
+            f"Authorization: Bearer {token}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = done.stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+
+    def latency(label: str) -> float:
+        value, unit = re.search(rf"\s{label}\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+        return round(float(value) * _UNITS[unit], 2)
+
+    return {
+        "rps": round(rps),
+        "p50_ms": latency("50%"),
+        "p99_ms": latency("99%"),
+        "errors": int(bad.group(1)) if bad else 0,
+    }
+
+
+class Ceiling:
+    """A bare aiohttp app on a thread: a bearer check, then a prepared body (the route's)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = f"Bearer {token}"
+        self.bodies: dict[str, bytes] = {}
+        self.port = free_port()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        ready = threading.Event()
+        threading.Thread(target=self._serve, args=(ready,), daemon=True).start()
+        ready.wait(10)
+
+    def _serve(self, ready: threading.Event) -> None:
+        async def handler(request: web.Request) -> web.Response:
+            if request.headers.get("Authorization") != self.token:
+                raise web.HTTPUnauthorized()
+            return web.Response(body=self.bodies[request.path_qs], content_type="application/json")
+
+        async def main() -> None:
+            app = web.Application()
+            app.router.add_get("/{tail:.*}", handler)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", self.port).start()
+            ready.set()
+            await asyncio.Event().wait()
+
+        asyncio.run(main())
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+def measure(
+    service: LiveService, ceiling: Ceiling, token: str, args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    rows = []
+    headers = {"Authorization": f"Bearer {token}"}
+    for path in ROUTES:
+        request = urllib.request.Request(service.base_url + path, headers=headers)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+            ceiling.bodies[path] = response.read()  # warms the caches too
+        before = upstream_calls(service)
+        row: dict[str, Any] = {"route": path, "bytes": len(ceiling.bodies[path])}
+        for connections in (1, args.concurrency):
+            route = wrk(service.base_url + path, token, connections, args.seconds)
+            bare = wrk(ceiling.url(path), token, connections, args.seconds)
+            row[f"c{connections}"] = {
+                "route": route,
+                "bare": bare,
+                "ratio": round(route["rps"] / bare["rps"], 2),
+            }
+        row["upstream_calls"] = upstream_calls(service) - before
+        rows.append(row)
+    return rows
+
+
 async def timed_get(
     session: aiohttp.ClientSession, url: str, headers: dict[str, str]
 ) -> tuple[float, int]:
@@ -70,67 +169,6 @@ async def timed_get(
     async with session.get(url, headers=headers) as response:
         await response.read()
         return time.perf_counter() - started, response.status
-
-
-async def _generate(
-    url: str, headers: dict[str, str], concurrency: int, total: int
-) -> tuple[list[float], int, float]:
-    latencies: list[float] = []
-    errors = 0
-    remaining = total
-
-    async def worker(session: aiohttp.ClientSession) -> None:
-        nonlocal errors, remaining
-        while remaining > 0:
-            remaining -= 1
-            elapsed, status = await timed_get(session, url, headers)
-            latencies.append(elapsed)
-            errors += status != 200
-
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
-        return latencies, errors, time.perf_counter() - started
-
-
-def generate_load(
-    url: str, headers: dict[str, str], concurrency: int, total: int
-) -> tuple[list[float], int, float]:
-    """Runs in a separate process so the load generator does not share the service's GIL."""
-    return asyncio.run(_generate(url, headers, concurrency, total))
-
-
-async def load(
-    service: LiveService,
-    pool: ProcessPoolExecutor,
-    path: str,
-    headers: dict[str, str],
-    concurrency: int,
-    total: int,
-) -> dict[str, Any]:
-    url = service.base_url + path
-    async with aiohttp.ClientSession() as session:
-        await timed_get(session, url, headers)  # warm the cache
-    before = upstream_calls(service)
-    loop = asyncio.get_running_loop()
-    latencies, errors, wall = await loop.run_in_executor(
-        pool, generate_load, url, headers, concurrency, total
-    )
-    latencies.sort()
-    alone, _, _ = await loop.run_in_executor(pool, generate_load, url, headers, 1, 300)
-    alone.sort()
-    return {
-        "route": path,
-        "requests": total,
-        "errors": errors,
-        "rps": round(total / wall, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
-        "upstream_calls": upstream_calls(service) - before,
-        "c1_p50_ms": round(statistics.median(alone) * 1000, 2),
-        "c1_p99_ms": round(percentile(alone, 0.99) * 1000, 2),
-    }
 
 
 async def dashboard_calls(service: LiveService, headers: dict[str, str]) -> dict[str, int]:
@@ -179,46 +217,46 @@ async def burst_calls(
     return out
 
 
-async def run(service: LiveService, args: argparse.Namespace) -> dict[str, Any]:
-    headers = service.bearer(service.sandbox.personas["pat"])
-    with ProcessPoolExecutor(max_workers=1) as pool:
-        routes = [
-            await load(service, pool, p, headers, args.concurrency, args.requests) for p in ROUTES
-        ]
-    return {
-        "concurrency": args.concurrency,
-        "account": "pat (about 300 positions)",
-        "routes": routes,
-        **await dashboard_calls(service, headers),
-        "burst": await burst_calls(service, headers, args.burst),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--burst", type=int, default=200)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    configure_logging(LogSettings(format="console", level="warning"))
+    if shutil.which("wrk") is None:
+        sys.exit("bench.api needs wrk: apt-get install wrk")
+    configure_logging(LogSettings(format="json", level="warning"))
     # The per-account budget still runs on every request (its cost is measured), far above
     # what one benchmark account sends.
     budget = {"api_requests_per_s": 100_000, "api_request_burst": 1_000_000}
     with live_service(server=budget) as service:
-        result = asyncio.run(run(service, args))
+        headers = service.bearer(service.sandbox.personas["pat"])
+        token = headers["Authorization"].split()[1]
+        ceiling = Ceiling(token)
+        result: dict[str, Any] = {
+            "account": "pat (about 300 positions)",
+            "concurrency": args.concurrency,
+            "routes": measure(service, ceiling, token, args),
+            **asyncio.run(dashboard_calls(service, headers)),
+            "burst": asyncio.run(burst_calls(service, headers, args.burst)),
+        }
     if args.json:
         print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return
-    print(f"concurrency {result['concurrency']}, then one request at a time (c1)")
+    c = args.concurrency
+    print(f"warm routes, wrk at 1 and {c} connections; ratio = route req/s / bare aiohttp req/s")
     print(
-        f"{'route':<38} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'c1 p50':>7} {'c1 p99':>7}"
-        f" {'upstream':>8} {'errors':>6}"
+        f"{'route':<36} {'c1 req/s':>8} {'ratio':>5} {'p50':>6} {'p99':>6}"
+        f" {f'c{c} req/s':>9} {'ratio':>5} {'p50':>6} {'p99':>6} {'errors':>6}"
     )
     for r in result["routes"]:
+        one, many = r["c1"], r[f"c{c}"]
         print(
-            f"{r['route']:<38} {r['rps']:>8} {r['p50_ms']:>7} {r['p99_ms']:>7} "
-            f"{r['c1_p50_ms']:>7} {r['c1_p99_ms']:>7} {r['upstream_calls']:>8} {r['errors']:>6}"
+            f"{r['route']:<36} {one['route']['rps']:>8} {one['ratio']:>5} "
+            f"{one['route']['p50_ms']:>6} {one['route']['p99_ms']:>6} "
+            f"{many['route']['rps']:>9} {many['ratio']:>5} {many['route']['p50_ms']:>6} "
+            f"{many['route']['p99_ms']:>6} {one['route']['errors'] + many['route']['errors']:>6}"
         )
     print(
         f"dashboard load upstream calls: cold {result['dashboard_cold_upstream_calls']}, "

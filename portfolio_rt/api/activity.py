@@ -15,7 +15,7 @@ from ..core.errors import BadRequest
 from ..state import RUNTIME
 from .cursors import decode_cursor, encode_cursor
 from .identity import identify
-from .view_cache import VIEWS, stamp_of
+from .view_cache import VIEWS, fresh_view, stamp_of
 
 routes = web.RouteTableDef()
 
@@ -130,6 +130,10 @@ async def orders(request: web.Request) -> web.StreamResponse:
         side=side,
         symbols=symbols,
     )
+    key = ("orders", identity.account_id, query, frozenset(seen))
+    hit, version = fresh_view(request, key, identity.account_id)
+    if hit is not None:
+        return hit
     fetched = await request.app[RUNTIME].gateway.orders(identity.account_id, query)
 
     def build() -> dict[str, Any]:
@@ -148,8 +152,9 @@ async def orders(request: web.Request) -> web.StreamResponse:
             "stale": fetched.stale,
         }
 
-    key = ("orders", identity.account_id, query, frozenset(seen))
-    return request.app[VIEWS].render(key, stamp_of(fetched), build)
+    return request.app[VIEWS].render(
+        key, stamp_of(fetched), build, inputs=(fetched,), version=version
+    )
 
 
 def activity_json(activity: TradeActivity | NonTradeActivity) -> dict[str, Any]:
@@ -210,6 +215,10 @@ async def activities(request: web.Request) -> web.StreamResponse:
         after=after.date() if after else None,
         until=until.date() if until else None,
     )
+    key = ("activities", identity.account_id, query)
+    hit, version = fresh_view(request, key, identity.account_id)
+    if hit is not None:
+        return hit
     fetched = await request.app[RUNTIME].gateway.activities(identity.account_id, query)
 
     def build() -> dict[str, Any]:
@@ -221,5 +230,6 @@ async def activities(request: web.Request) -> web.StreamResponse:
             "stale": fetched.stale,
         }
 
-    key = ("activities", identity.account_id, query)
-    return request.app[VIEWS].render(key, stamp_of(fetched), build)
+    return request.app[VIEWS].render(
+        key, stamp_of(fetched), build, inputs=(fetched,), version=version
+    )

@@ -31,7 +31,7 @@ from ..core.symbols import is_crypto
 from ..state import RUNTIME
 from .identity import identify
 from .portfolio import CLASSIFIER
-from .responses import json_response
+from .view_cache import VIEWS, fresh_view, stamp_of
 
 routes = web.RouteTableDef()
 ANALYTICS_CACHE = web.AppKey("analytics_cache", AnalyticsCache)
@@ -67,6 +67,10 @@ def analytics_json(result: PortfolioAnalytics, as_of: datetime) -> dict[str, Any
 @routes.get("/api/portfolio/analytics")
 async def analytics(request: web.Request) -> web.Response:
     identity = identify(request)
+    view_key = ("analytics", identity.account_id)
+    hit, version = fresh_view(request, view_key, identity.account_id)
+    if hit is not None:
+        return hit
     runtime = request.app[RUNTIME]
     gateway = runtime.gateway
     positions, account = await asyncio.gather(
@@ -92,9 +96,16 @@ async def analytics(request: web.Request) -> web.Response:
         history = PriceHistory.from_dated(closes, is_crypto=is_crypto)
         result = await asyncio.to_thread(analyse, holdings, cash, history, classifier)
         cache.put(key, fingerprint, prices, result)
-    body = analytics_json(result, datetime.now(UTC))
-    body["stale"] = positions.stale or account.stale
-    return json_response(body)
+    computed = result
+
+    def build() -> dict[str, Any]:
+        body = analytics_json(computed, datetime.now(UTC))
+        body["stale"] = positions.stale or account.stale
+        return body
+
+    inputs = (positions, account)
+    stamp = (*stamp_of(*inputs), today)  # the same inputs on the same day: the same result
+    return request.app[VIEWS].render(view_key, stamp, build, inputs=inputs, version=version)
 
 
 def setup(app: web.Application) -> None:

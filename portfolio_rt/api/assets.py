@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from aiohttp import web
 
@@ -11,7 +12,7 @@ from ..core.errors import BadRequest
 from ..state import RUNTIME
 from .identity import identify
 from .portfolio import CLASSIFIER, sector_label
-from .responses import json_response
+from .view_cache import VIEWS, fresh_view, stamp_of
 
 routes = web.RouteTableDef()
 INDUSTRIES = web.AppKey("industries", dict)
@@ -31,24 +32,35 @@ async def asset(request: web.Request) -> web.Response:
         raise BadRequest(
             "Give a ticker symbol (e.g. AAPL) or an asset id.", details={"field": "symbol_or_id"}
         )
+    key = ("asset", raw.upper())
+    hit, version = fresh_view(request, key, raw.upper())  # the read cache keys it so
+    if hit is not None:
+        return hit
     fetched = await request.app[RUNTIME].gateway.asset(raw)
-    a = fetched.value
+    return request.app[VIEWS].render(
+        key,
+        stamp_of(fetched),
+        lambda: _asset_json(request, fetched.value, fetched.stale),
+        inputs=(fetched,),
+        version=version,
+    )
+
+
+def _asset_json(request: web.Request, a: Any, stale: bool) -> dict[str, Any]:
     asset_class = str(getattr(a.asset_class, "value", a.asset_class))
     classification = request.app[CLASSIFIER].classify(a.symbol, asset_class)
-    return json_response(
-        {
-            "id": a.id,
-            "symbol": a.symbol,
-            "name": a.name,
-            "class": asset_class,
-            "exchange": str(getattr(a.exchange, "value", a.exchange)),
-            "tradable": a.tradable,
-            "fractionable": a.fractionable,
-            "sector": sector_label(classification),
-            "industry": request.app[INDUSTRIES].get(a.symbol),
-            "stale": fetched.stale,
-        }
-    )
+    return {
+        "id": a.id,
+        "symbol": a.symbol,
+        "name": a.name,
+        "class": asset_class,
+        "exchange": str(getattr(a.exchange, "value", a.exchange)),
+        "tradable": a.tradable,
+        "fractionable": a.fractionable,
+        "sector": sector_label(classification),
+        "industry": request.app[INDUSTRIES].get(a.symbol),
+        "stale": stale,
+    }
 
 
 def setup(app: web.Application) -> None:

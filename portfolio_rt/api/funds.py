@@ -25,6 +25,7 @@ from ..state import IDEMPOTENCY, RUNTIME, SETTINGS
 from .identity import identify
 from .request_body import json_object
 from .responses import json_response
+from .view_cache import VIEWS, fresh_view, stamp_of
 
 log = structlog.get_logger("portfolio_rt.funds")
 _REPLAYED = {"Idempotent-Replayed": "true"}
@@ -63,9 +64,17 @@ def transfer_json(transfer: Transfer) -> dict[str, Any]:
 @routes.get("/api/funds/bank-accounts")
 async def list_bank_accounts(request: web.Request) -> web.Response:
     identity = identify(request)
+    key = ("bank-accounts", identity.account_id)
+    hit, version = fresh_view(request, key, identity.account_id)
+    if hit is not None:
+        return hit
     fetched = await request.app[RUNTIME].gateway.ach_relationships(identity.account_id)
-    return json_response(
-        {"bank_accounts": [bank_json(r) for r in fetched.value], "stale": fetched.stale}
+    return request.app[VIEWS].render(
+        key,
+        stamp_of(fetched),
+        lambda: {"bank_accounts": [bank_json(r) for r in fetched.value], "stale": fetched.stale},
+        inputs=(fetched,),
+        version=version,
     )
 
 
@@ -136,9 +145,17 @@ async def deposit(request: web.Request) -> web.Response:
 @routes.get("/api/funds/transfers")
 async def list_transfers(request: web.Request) -> web.Response:
     identity = identify(request)
+    key = ("transfers", identity.account_id)
+    hit, version = fresh_view(request, key, identity.account_id)
+    if hit is not None:
+        return hit
     fetched = await request.app[RUNTIME].gateway.transfers(identity.account_id)
-    return json_response(
-        {"transfers": [transfer_json(t) for t in fetched.value], "stale": fetched.stale}
+    return request.app[VIEWS].render(
+        key,
+        stamp_of(fetched),
+        lambda: {"transfers": [transfer_json(t) for t in fetched.value], "stale": fetched.stale},
+        inputs=(fetched,),
+        version=version,
     )
 
 

@@ -3,6 +3,7 @@ from where (the client's address, the host it asked for); and each account's req
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 from aiohttp import web
@@ -59,10 +60,11 @@ def client_address(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
+@functools.lru_cache(maxsize=1024)
 def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
     """Whether a Host header names this service: an IP address (a DNS-rebinding page never has
     one as its own host) or a name in `server.allowed_hosts` ("*.example.com" for
-    subdomains, "*" for any). The port is ignored."""
+    subdomains, "*" for any). The port is ignored. Remembered per host: every request asks."""
     name = _host_name(host)
     if not name:
         return False

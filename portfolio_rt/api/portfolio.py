@@ -45,7 +45,7 @@ from ..core.money import (
 from ..core.periods import NEW_YORK, PERIODS_PER_YEAR, parse_period
 from ..state import RUNTIME, SETTINGS
 from .identity import identify
-from .view_cache import VIEWS, ViewCache, stamp_of
+from .view_cache import VIEWS, ViewCache, stamp_of, view_version
 
 routes = web.RouteTableDef()
 
@@ -63,6 +63,11 @@ def _d(value: str | float | None) -> Decimal:
 @routes.get("/api/portfolio/summary")
 async def summary(request: web.Request) -> web.StreamResponse:
     identity = identify(request)
+    key = ("summary", identity.account_id)
+    version = view_version(request, identity.account_id)
+    views = request.app[VIEWS]
+    if (fresh := views.fresh(key, version)) is not None:
+        return fresh
     gateway = request.app[RUNTIME].gateway
     account, (flows, flows_fetched), clock, profile, transfers = await asyncio.gather(
         gateway.trade_account(identity.account_id),
@@ -111,9 +116,8 @@ async def summary(request: web.Request) -> web.StreamResponse:
             ),
         }
 
-    key = ("summary", identity.account_id)
-    stamp = stamp_of(account, flows_fetched, clock, profile, since_opening, transfers)
-    return request.app[VIEWS].render(key, stamp, build)
+    inputs = (account, flows_fetched, clock, profile, since_opening, transfers)
+    return views.render(key, stamp_of(*inputs), build, inputs=inputs, version=version)
 
 
 def _created_at(account: Any) -> datetime:
@@ -152,6 +156,11 @@ def _labelled(name: str, value: float | Unavailable) -> dict[str, object]:
 async def history(request: web.Request) -> web.StreamResponse:
     identity = identify(request)
     period = parse_period(request.query.get("period"))
+    key = ("history", identity.account_id, period)
+    version = view_version(request, identity.account_id)
+    views = request.app[VIEWS]
+    if (fresh := views.fresh(key, version)) is not None:
+        return fresh
     gateway = request.app[RUNTIME].gateway
     account, positions, trade, (flows, flows_fetched), clock = await asyncio.gather(
         gateway.account(identity.account_id),
@@ -218,10 +227,9 @@ async def history(request: web.Request) -> web.StreamResponse:
             ),
         }
 
-    key = ("history", identity.account_id, period)
     inputs = (account, positions, fetched, since_opening, trade, flows_fetched, clock)
     stamp = (*stamp_of(*inputs), len(closes))
-    return request.app[VIEWS].render(key, stamp, build)
+    return views.render(key, stamp, build, inputs=inputs, version=version)
 
 
 def _pct(fraction: float | None, places: int = 4) -> float | None:
@@ -331,6 +339,11 @@ def _stats_json(
 @routes.get("/api/portfolio/positions")
 async def positions(request: web.Request) -> web.StreamResponse:
     identity = identify(request)
+    key = ("positions", identity.account_id)
+    version = view_version(request, identity.account_id)
+    views = request.app[VIEWS]
+    if (fresh := views.fresh(key, version)) is not None:
+        return fresh
     gateway = request.app[RUNTIME].gateway
     held, account, assets, fills = await asyncio.gather(
         gateway.positions(identity.account_id),
@@ -361,8 +374,8 @@ async def positions(request: web.Request) -> web.StreamResponse:
             "stale": held.stale or account.stale or assets.stale or fills.stale,
         }
 
-    key = ("positions", identity.account_id)
-    return request.app[VIEWS].render(key, stamp_of(held, account, assets, fills), build)
+    inputs = (held, account, assets, fills)
+    return views.render(key, stamp_of(*inputs), build, inputs=inputs, version=version)
 
 
 def _position_row(

@@ -2,19 +2,24 @@
 
 A warm dashboard load then costs a dictionary look-up per route instead of re-deriving
 hundreds of rows: the key is the route and account, the stamp is when each input was
-fetched (and whether it is stale).
+fetched (and whether it is stale). A view also remembers until when all its inputs stay
+fresh and the read cache's version of its account then: while both hold, `fresh` answers
+it before the route reads anything (the warm hot path).
 """
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from ..broker.read_cache import Fetched
 from ..core.jsonio import dumps
+from ..state import RUNTIME
 
 Stamp = tuple[object, ...]
 
@@ -23,24 +28,72 @@ def stamp_of(*inputs: Fetched[Any]) -> Stamp:
     return tuple((f.fetched_at, f.stale) for f in inputs)
 
 
-class ViewCache:
-    def __init__(self, max_entries: int = 20_000) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[Hashable, tuple[Stamp, bytes]] = OrderedDict()
+@dataclass
+class _View:
+    stamp: Stamp
+    body: bytes
+    fresh_until: float
+    version: Version | None
 
-    def render(self, key: Hashable, stamp: Stamp, build: Callable[[], Any]) -> web.Response:
-        """The cached body when the inputs are the same ones, else `build()` serialised."""
+
+Version = tuple[int, int]
+
+
+class ViewCache:
+    def __init__(
+        self, max_entries: int = 20_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[Hashable, _View] = OrderedDict()
+
+    def fresh(self, key: Hashable, version: Version) -> web.Response | None:
+        """The view, when every input it was built from is still fresh and unchanged."""
         entry = self._entries.get(key)
-        if entry is not None and entry[0] == stamp:
+        if entry is None or entry.version != version or self._clock() >= entry.fresh_until:
+            return None
+        return web.Response(body=entry.body, content_type="application/json")
+
+    def render(
+        self,
+        key: Hashable,
+        stamp: Stamp,
+        build: Callable[[], Any],
+        *,
+        inputs: Sequence[Fetched[Any]] = (),
+        version: Version | None = None,
+    ) -> web.Response:
+        """The cached body when the inputs are the same ones, else `build()` serialised.
+
+        With `inputs` and `version` (the read cache's, taken before the inputs were read),
+        the view can be answered by `fresh` until the first input's freshness ends."""
+        entry = self._entries.get(key)
+        if entry is not None and entry.stamp == stamp:
             self._entries.move_to_end(key)
-            body = entry[1]
         else:
-            body = dumps(build())
-            self._entries[key] = (stamp, body)
+            entry = _View(stamp, dumps(build()), 0.0, None)
+            self._entries[key] = entry
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
-        return web.Response(body=body, content_type="application/json")
+        if inputs and version is not None:
+            entry.fresh_until = min(f.expires_at for f in inputs)
+            entry.version = version
+        return web.Response(body=entry.body, content_type="application/json")
 
 
 VIEWS = web.AppKey("views", ViewCache)
+
+
+def view_version(request: web.Request, account: object) -> Version:
+    """The read cache's version of what a view of `account` is built from, taken before the
+    view's inputs are read."""
+    return request.app[RUNTIME].gateway.cache.version_of(account)
+
+
+def fresh_view(
+    request: web.Request, key: Hashable, account: object
+) -> tuple[web.Response | None, Version]:
+    """A route's first step: its view if still fresh, and the version to render it under."""
+    version = view_version(request, account)
+    return request.app[VIEWS].fresh(key, version), version

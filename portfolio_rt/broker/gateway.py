@@ -264,6 +264,7 @@ class BrokerGateway:
             min(us.fetched_at, crypto.fetched_at),
             stale=us.stale or crypto.stale,
             from_cache=us.from_cache and crypto.from_cache,
+            expires_at=min(us.expires_at, crypto.expires_at),
         )
 
     async def ach_relationships(self, account_id: UUID) -> Fetched[list[ACHRelationship]]:

@@ -34,6 +34,8 @@ class Fetched(Generic[T]):
     fetched_at: float
     stale: bool = False
     from_cache: bool = False
+    expires_at: float = 0.0
+    """When this answer is no longer fresh (the cache's clock); 0 when it never was (stale)."""
 
 
 class ReadCache:
@@ -55,6 +57,19 @@ class ReadCache:
         self._clock = clock
         self._entries: OrderedDict[Hashable, tuple[float, object]] = OrderedDict()
         self._inflight: dict[Hashable, asyncio.Task[Fetched[object]]] = {}
+        self._versions: dict[object, int] = {}
+        """Per account (and `None` for answers about no account): how many times an answer
+        about it was stored or dropped. A view built from answers whose owners' versions are
+        unchanged is built from the same answers."""
+
+    def version_of(self, account: object) -> tuple[int, int]:
+        """The account's version and the version of the answers about no account."""
+        versions = self._versions
+        return versions.get(account, 0), versions.get(None, 0)
+
+    def _bump(self, key: Hashable) -> None:
+        owner = key[1] if isinstance(key, tuple) and len(key) > 1 else None
+        self._versions[owner] = self._versions.get(owner, 0) + 1
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -64,6 +79,7 @@ class ReadCache:
         doomed = [key for key in self._entries if predicate(key)]
         for key in doomed:
             del self._entries[key]
+            self._bump(key)
         return len(doomed)
 
     async def get(
@@ -87,13 +103,13 @@ class ReadCache:
         if entry is not None and now - entry[0] < ttl_s:
             self._entries.move_to_end(key)
             self._count(key, "hit")
-            return Fetched(entry[1], entry[0], from_cache=True)  # type: ignore[arg-type]
+            return Fetched(entry[1], entry[0], from_cache=True, expires_at=entry[0] + ttl_s)  # type: ignore[arg-type]
         task = self._inflight.get(key)
         self._count(key, "miss" if task is None else "shared")
         if task is None:
             # The refresh runs as its own task, so a caller that gives up (a closed browser
             # tab) cancels only its own wait, never the call the other waiters share.
-            task = asyncio.create_task(self._refresh(key, entry, fetch, not_found_ttl_s))
+            task = asyncio.create_task(self._refresh(key, entry, fetch, not_found_ttl_s, ttl_s))
             self._inflight[key] = task
             task.add_done_callback(lambda done: self._settle(key, done))
         return cast(Fetched[T], await asyncio.shield(task))
@@ -114,6 +130,7 @@ class ReadCache:
         previous: tuple[float, object] | None,
         fetch: Callable[[], Awaitable[T]],
         not_found_ttl_s: float,
+        ttl_s: float,
     ) -> Fetched[T]:
         try:
             value = await fetch()
@@ -130,12 +147,14 @@ class ReadCache:
                 self._count(key, "stale")
                 return Fetched(previous[1], previous[0], stale=True, from_cache=True)  # type: ignore[arg-type]
             raise
-        return Fetched(value, self._store(key, value))
+        fetched_at = self._store(key, value)
+        return Fetched(value, fetched_at, expires_at=fetched_at + ttl_s)
 
     def _store(self, key: Hashable, value: object) -> float:
         fetched_at = self._clock()
         self._entries[key] = (fetched_at, value)
         self._entries.move_to_end(key)
+        self._bump(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
         return fetched_at

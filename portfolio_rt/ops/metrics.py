@@ -17,7 +17,7 @@ import hmac
 import time
 from collections.abc import Callable, Hashable, Mapping, Set, Sized
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from aiohttp import web
 from prometheus_client import (
@@ -371,15 +371,29 @@ class Metrics:
 
         self._realtime: RealtimeView | None = None
         self._reconnects_seen: dict[str, int] = {}
+        self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._lookup_children: dict[tuple[str, str], Any] = {}
 
     # -- HTTP --------------------------------------------------------------------------------
 
     def observe_request(self, route: str, method: str, status: int, duration_s: float) -> None:
-        """One answered HTTP request (`route` is the route's template, e.g. `/api/assets/{x}`)."""
-        labels = (route, method if method in _HTTP_METHODS else "other", str(status))
-        self.http_requests.labels(*labels).inc()
+        """One answered HTTP request (`route` is the route's template, e.g. `/api/assets/{x}`).
+
+        The labelled children are looked up once per (route, method, status) and kept: this
+        runs for every request, and prometheus_client's `labels()` costs more than the rest of
+        the bookkeeping together."""
+        key = (route, method, status)
+        children = self._request_children.get(key)
+        if children is None:
+            labels = (route, method if method in _HTTP_METHODS else "other", str(status))
+            children = (
+                self.http_requests.labels(*labels),
+                self.http_request_duration.labels(*labels),
+            )
+            self._request_children[key] = children
+        children[0].inc()
         if status != 101:  # a WebSocket session's length is not a latency
-            self.http_request_duration.labels(*labels).observe(duration_s)
+            children[1].observe(duration_s)
 
     # -- Alpaca REST -------------------------------------------------------------------------
 
@@ -405,7 +419,10 @@ class Metrics:
     def cache_lookup(self, key: Hashable, result: CacheResult) -> None:
         """One read-cache lookup; the kind is the key's first element ("positions", ...)."""
         kind = key[0] if isinstance(key, tuple) and key and isinstance(key[0], str) else "other"
-        self.cache_lookups.labels(kind, result).inc()
+        child = self._lookup_children.get((kind, result))
+        if child is None:
+            child = self._lookup_children[(kind, result)] = self.cache_lookups.labels(kind, result)
+        child.inc()
 
     # -- market-data stream (called by the stream reader) -----------------------------------
 
