@@ -1,5 +1,5 @@
-"""A short-lived read cache with single-flight, serving stale answers when Alpaca fails, and
-remembering "not found" briefly where asked to."""
+"""A short-lived read cache with single-flight, refreshed ahead of expiry while it is read,
+serving stale answers when Alpaca fails, and remembering "not found" briefly where asked to."""
 
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ T = TypeVar("T")
 
 # Failures for which an older answer is better than an error (Alpaca down, slow or limiting).
 STALE_SERVABLE_STATUSES = frozenset({429, 502, 503, 504})
+REFRESH_AHEAD = 0.8
+"""A hit on an answer past this share of its TTL fetches the next one in the background: a
+key read steadily never expires under its readers, so none of them waits for Alpaca, and
+no answer served is older than its TTL."""
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,9 @@ class Fetched(Generic[T]):
 
 class ReadCache:
     """Per-key TTL cache. Concurrent identical reads share one upstream call (single-flight);
-    when a refresh fails with an upstream error, the last good value (if younger than
-    `max_stale_s`) is returned marked stale instead of the error."""
+    a key read late in its TTL is refreshed in the background (`REFRESH_AHEAD`); when a
+    refresh fails with an upstream error, the last good value (if younger than `max_stale_s`)
+    is returned marked stale instead of the error."""
 
     def __init__(
         self,
@@ -57,6 +62,9 @@ class ReadCache:
         self._clock = clock
         self._entries: OrderedDict[Hashable, tuple[float, object]] = OrderedDict()
         self._inflight: dict[Hashable, asyncio.Task[Fetched[object]]] = {}
+        self._dropped_in_flight: set[Hashable] = set()
+        """Keys invalidated while a fetch was out: its answer may predate the change, so it
+        is handed to its waiters but not kept."""
         self._versions: dict[object, int] = {}
         """Per account (and `None` for answers about no account): how many times an answer
         about it was stored or dropped. A view built from answers whose owners' versions are
@@ -80,6 +88,7 @@ class ReadCache:
         for key in doomed:
             del self._entries[key]
             self._bump(key)
+        self._dropped_in_flight.update(key for key in self._inflight if predicate(key))
         return len(doomed)
 
     async def get(
@@ -103,16 +112,30 @@ class ReadCache:
         if entry is not None and now - entry[0] < ttl_s:
             self._entries.move_to_end(key)
             self._count(key, "hit")
+            if now - entry[0] >= ttl_s * REFRESH_AHEAD and key not in self._inflight:
+                self._start(key, entry, fetch, not_found_ttl_s, ttl_s)
             return Fetched(entry[1], entry[0], from_cache=True, expires_at=entry[0] + ttl_s)  # type: ignore[arg-type]
         task = self._inflight.get(key)
         self._count(key, "miss" if task is None else "shared")
         if task is None:
-            # The refresh runs as its own task, so a caller that gives up (a closed browser
-            # tab) cancels only its own wait, never the call the other waiters share.
-            task = asyncio.create_task(self._refresh(key, entry, fetch, not_found_ttl_s, ttl_s))
-            self._inflight[key] = task
-            task.add_done_callback(lambda done: self._settle(key, done))
+            task = self._start(key, entry, fetch, not_found_ttl_s, ttl_s)
         return cast(Fetched[T], await asyncio.shield(task))
+
+    def _start(
+        self,
+        key: Hashable,
+        previous: tuple[float, object] | None,
+        fetch: Callable[[], Awaitable[T]],
+        not_found_ttl_s: float,
+        ttl_s: float,
+    ) -> asyncio.Task[Fetched[object]]:
+        # The refresh runs as its own task, so a caller that gives up (a closed browser tab)
+        # cancels only its own wait, never the call the other waiters share.
+        refresh = self._refresh(key, previous, fetch, not_found_ttl_s, ttl_s)
+        task = cast("asyncio.Task[Fetched[object]]", asyncio.create_task(refresh))
+        self._inflight[key] = task
+        task.add_done_callback(lambda done: self._settle(key, done))
+        return task
 
     def _count(self, key: Hashable, result: CacheResult) -> None:
         if self._metrics is not None:
@@ -121,6 +144,7 @@ class ReadCache:
     def _settle(self, key: Hashable, task: asyncio.Task[Fetched[object]]) -> None:
         if self._inflight.get(key) is task:
             del self._inflight[key]
+            self._dropped_in_flight.discard(key)
         if not task.cancelled():
             task.exception()  # retrieved here too, so no waiter-less failure is reported as lost
 
@@ -147,6 +171,9 @@ class ReadCache:
                 self._count(key, "stale")
                 return Fetched(previous[1], previous[0], stale=True, from_cache=True)  # type: ignore[arg-type]
             raise
+        if key in self._dropped_in_flight:
+            fetched_at = self._clock()
+            return Fetched(value, fetched_at, expires_at=fetched_at)  # theirs, not kept
         fetched_at = self._store(key, value)
         return Fetched(value, fetched_at, expires_at=fetched_at + ttl_s)
 

@@ -1,4 +1,5 @@
-"""ReadCache: TTL, single-flight, stale answers on upstream failure, bounded size."""
+"""ReadCache: TTL, single-flight, refresh ahead of expiry, stale answers on upstream failure,
+bounded size."""
 
 from __future__ import annotations
 
@@ -30,12 +31,12 @@ async def test_fresh_value_is_reused_within_ttl() -> None:
     clock, upstream = SecondsClock(100.0), Upstream()
     cache = ReadCache(clock=clock)
     first = await cache.get("k", 10, upstream)
-    clock.t += 9
+    clock.t += 7  # not yet late in its TTL: nothing is fetched ahead
     second = await cache.get("k", 10, upstream)
     assert (first.value, second.value, upstream.calls) == (1, 1, 1)
     assert second.from_cache
     assert not second.stale
-    clock.t += 2
+    clock.t += 4
     assert (await cache.get("k", 10, upstream)).value == 2
 
 
@@ -132,3 +133,67 @@ async def test_invalidate_drops_matching_keys() -> None:
     await cache.get(("positions", "acct-2"), 10, upstream)
     assert cache.invalidate(lambda key: key[1] == "acct-1") == 1  # type: ignore[index]
     assert len(cache) == 1
+
+
+async def settle() -> None:
+    """Let background refreshes run."""
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_a_key_read_late_in_its_ttl_is_refreshed_in_the_background() -> None:
+    clock, upstream = SecondsClock(100.0), Upstream()
+    cache = ReadCache(clock=clock)
+    await cache.get("k", 10, upstream)
+    clock.t += 8.5
+    late = await cache.get("k", 10, upstream)
+    assert late.value == 1  # answered at once, from the cache
+    assert late.expires_at == 110.0
+    await settle()
+    assert upstream.calls == 2
+    clock.t += 2.5  # past the first answer's TTL: the readers never wait for Alpaca
+    after = await cache.get("k", 10, upstream)
+    assert after.value == 2
+    assert after.from_cache
+    assert upstream.calls == 2
+
+
+async def test_one_background_refresh_at_a_time() -> None:
+    clock, upstream = SecondsClock(100.0), Upstream()
+    cache = ReadCache(clock=clock)
+    await cache.get("k", 10, upstream)
+    upstream.gate = asyncio.Event()
+    clock.t += 9
+    answers = [await cache.get("k", 10, upstream) for _ in range(50)]
+    assert {a.value for a in answers} == {1}
+    upstream.gate.set()
+    await settle()
+    assert upstream.calls == 2
+
+
+async def test_a_failed_background_refresh_leaves_the_answer_and_raises_nowhere() -> None:
+    clock, upstream = SecondsClock(100.0), Upstream()
+    cache = ReadCache(clock=clock)
+    await cache.get("k", 10, upstream)
+    upstream.fail_with = BrokerUnavailable("down")
+    clock.t += 9
+    assert (await cache.get("k", 10, upstream)).value == 1
+    await settle()
+    assert upstream.calls == 2
+    assert (await cache.get("k", 10, upstream)).value == 1  # still fresh, still kept
+
+
+async def test_a_key_invalidated_while_fetched_is_not_kept() -> None:
+    """An answer fetched across a change (a deposit) may predate it: its waiters get it, the
+    next reader fetches again."""
+    upstream = Upstream()
+    upstream.gate = asyncio.Event()
+    cache = ReadCache()
+    waiter = asyncio.create_task(cache.get(("transfers", "acct-1"), 10, upstream))
+    await asyncio.sleep(0)
+    assert cache.invalidate(lambda key: key[1] == "acct-1") == 0  # type: ignore[index]
+    upstream.gate.set()
+    assert (await waiter).value == 1
+    assert len(cache) == 0
+    assert (await cache.get(("transfers", "acct-1"), 10, upstream)).value == 2
+    assert (await cache.get(("transfers", "acct-1"), 10, upstream)).value == 2  # kept now
