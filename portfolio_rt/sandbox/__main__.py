@@ -121,6 +121,7 @@ def banner(running: RunningSandbox, generated: bool) -> str:
     ]
     if config.extra_accounts:
         lines.append(f"  generated accounts: {config.extra_accounts}")
+    lines.append("  stop with Ctrl-C")
     return "\n".join(lines)
 
 

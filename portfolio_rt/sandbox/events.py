@@ -45,7 +45,7 @@ class _StreamLog:
 
     def wake(self) -> None:
         waiter, self.waiter = self.waiter, None
-        if waiter is not None and not waiter.done():
+        if waiter is not None and not waiter.done() and not waiter.get_loop().is_closed():
             waiter.set_result(None)
 
 
@@ -90,8 +90,11 @@ class EventLog:
     async def wait(self, stream: Stream, timeout_s: float) -> None:
         """Until the stream has a new event, or `timeout_s` passed."""
         log = self._logs[stream]
-        if log.waiter is None or log.waiter.done():
-            log.waiter = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        # A new one when the last was woken, or belongs to another loop (a world outlives the
+        # loop of the server that first streamed from it, as a test suite's shared sandbox does).
+        if log.waiter is None or log.waiter.done() or log.waiter.get_loop() is not loop:
+            log.waiter = loop.create_future()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout_s):
                 await asyncio.shield(log.waiter)
