@@ -101,8 +101,8 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(activity.routes)
     app.add_routes(returns.routes)
     assets.setup(app)
-    app.add_routes(funds.routes)
-    app.add_routes(openapi.routes)
+    funds.setup(app)
+    openapi.setup(app)
     dashboard.setup(app)
     live.setup(app)
     return app

@@ -15,69 +15,13 @@ from ..core.errors import BadRequest
 from ..state import RUNTIME
 from .cursors import decode_cursor, encode_cursor
 from .identity import identify
+from .params import ACTIVITY_NAMES, ActivitiesParams, OrdersParams, parse_query
 from .view_cache import VIEWS, fresh_view, stamp_of
 
 routes = web.RouteTableDef()
 
-ORDER_STATUSES = ("all", "open", "closed")
-SIDES = ("buy", "sell")
-ACTIVITY_TYPES: dict[str, tuple[str, ...]] = {
-    "fill": ("FILL",),
-    "deposit": ("CSD",),
-    "withdrawal": ("CSW",),
-    "dividend": ("DIV", "DIVCGL", "DIVCGS", "DIVNRA", "DIVROC", "DIVTXEX"),
-    "fee": ("FEE", "CFEE"),
-}
-_TYPE_OF_CODE = {code: name for name, codes in ACTIVITY_TYPES.items() for code in codes}
+_TYPE_OF_CODE = {code: name for name, codes in ACTIVITY_NAMES.items() for code in codes}
 _ONE_MICROSECOND = timedelta(microseconds=1)
-
-
-def _choice(request: web.Request, name: str, allowed: tuple[str, ...], default: str) -> str:
-    value = request.query.get(name, default).strip().lower()
-    if value not in allowed:
-        raise BadRequest(
-            f"'{name}' must be one of {', '.join(allowed)}.",
-            details={"field": name, "allowed": list(allowed)},
-        )
-    return value
-
-
-def _int(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = lo - 1
-    if not lo <= value <= hi:
-        raise BadRequest(
-            f"'{name}' must be a whole number from {lo} to {hi}.", details={"field": name}
-        )
-    return value
-
-
-def _timestamp(request: web.Request, name: str) -> datetime | None:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequest(
-            f"'{name}' must be an RFC 3339 time or a date (YYYY-MM-DD).", details={"field": name}
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _symbols(request: web.Request) -> tuple[str, ...]:
-    raw = request.query.get("symbols", "")
-    symbols = tuple(sorted({s.strip().upper() for s in raw.split(",") if s.strip()}))
-    if any(len(s) > 15 or not all(c.isalnum() or c in "./-" for c in s) for s in symbols):
-        raise BadRequest(
-            "'symbols' must be a comma-separated list of tickers.", details={"field": "symbols"}
-        )
-    return symbols
 
 
 def order_json(order: Order) -> dict[str, Any]:
@@ -106,14 +50,11 @@ async def orders(request: web.Request) -> web.StreamResponse:
     """Orders newest first. The cursor remembers the last page's oldest submission time and
     the ids already returned at that instant, so ties are neither skipped nor repeated."""
     identity = identify(request)
-    status = _choice(request, "status", ORDER_STATUSES, "all")
-    side = request.query.get("side")
-    if side is not None:
-        side = _choice(request, "side", SIDES, "buy")
-    limit = _int(request, "limit", 50, 1, 500)
-    after, until = _timestamp(request, "after"), _timestamp(request, "until")
-    symbols = _symbols(request)
-    cursor = decode_cursor(request.query.get("cursor"), "orders")
+    params = parse_query(request, OrdersParams)
+    status, side, limit = params.status, params.side, params.limit
+    after, until = params.after, params.until
+    symbols = tuple(sorted(set(params.symbols.split(",")))) if params.symbols else ()
+    cursor = decode_cursor(params.cursor, "orders")
     seen: set[str] = set()
     if cursor is not None:
         try:
@@ -194,18 +135,10 @@ def activity_json(activity: TradeActivity | NonTradeActivity) -> dict[str, Any]:
 @routes.get("/api/portfolio/activities")
 async def activities(request: web.Request) -> web.StreamResponse:
     identity = identify(request)
-    raw_types = request.query.get("types", "")
-    names = [t.strip().lower() for t in raw_types.split(",") if t.strip()] or list(ACTIVITY_TYPES)
-    unknown = [n for n in names if n not in ACTIVITY_TYPES]
-    if unknown:
-        raise BadRequest(
-            f"Unknown activity type {unknown[0]!r}; use {', '.join(ACTIVITY_TYPES)}.",
-            details={"field": "types", "allowed": list(ACTIVITY_TYPES)},
-        )
-    codes = tuple(code for name in names for code in ACTIVITY_TYPES[name])
-    limit = _int(request, "limit", 50, 1, 100)
-    after, until = _timestamp(request, "after"), _timestamp(request, "until")
-    cursor = decode_cursor(request.query.get("cursor"), "activities")
+    params = parse_query(request, ActivitiesParams)
+    codes, limit = params.codes(), params.limit
+    after, until = params.after, params.until
+    cursor = decode_cursor(params.cursor, "activities")
     token = str(cursor["id"]) if cursor and "id" in cursor else None
     query = ActivitiesQuery(
         activity_types=codes,

@@ -2,41 +2,31 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aiohttp import web
 
 from ..analytics.classification import load_sp500_rows
-from ..core.errors import BadRequest
 from ..state import RUNTIME
 from .identity import identify
+from .params import AssetPath, parse_path
 from .portfolio import CLASSIFIER, sector_label
 from .view_cache import VIEWS, fresh_view, stamp_of
 
 routes = web.RouteTableDef()
 INDUSTRIES = web.AppKey("industries", dict)
-# A ticker (AAPL, BRK.B, BF-B) or an asset id (a UUID): nothing else reaches the broker's
-# path (`..` used to match and walked up to `/v1/` with the service's credentials).
-_SYMBOL_OR_ID = re.compile(
-    r"[A-Za-z0-9]{1,15}(?:[.\-][A-Za-z0-9]{1,5})?"
-    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-)
 
 
 @routes.get("/api/assets/{symbol_or_id}")
 async def asset(request: web.Request) -> web.Response:
     identify(request)
-    raw = request.match_info["symbol_or_id"]
-    if not _SYMBOL_OR_ID.fullmatch(raw):
-        raise BadRequest(
-            "Give a ticker symbol (e.g. AAPL) or an asset id.", details={"field": "symbol_or_id"}
-        )
-    key = ("asset", raw.upper())
-    hit, version = fresh_view(request, key, raw.upper())  # the read cache keys it so
+    # Alpaca finds a crypto pair by its slashless name (BTCUSD for BTC/USD) in one segment.
+    wanted = parse_path(request, AssetPath).symbol_or_id.upper().replace("/", "")
+    key = ("asset", wanted)
+    hit, version = fresh_view(request, key, wanted)  # the read cache keys it so
     if hit is not None:
         return hit
-    fetched = await request.app[RUNTIME].gateway.asset(raw)
+    fetched = await request.app[RUNTIME].gateway.asset(wanted)
     return request.app[VIEWS].render(
         key,
         stamp_of(fetched),

@@ -6,10 +6,7 @@ response shows only the last four digits.
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 import structlog
 from aiohttp import web
@@ -17,13 +14,12 @@ from alpaca.broker.models import ACHRelationship, Transfer
 
 from ..auth.tokens import WRITE
 from ..broker.gateway import decimal_of, enum_value
-from ..core.banking import aba_checksum_ok, account_number_ok, mask
-from ..core.errors import BadRequest
+from ..core.banking import mask
 from ..funds.deposits import deposit as deposit_once
 from ..funds.idempotency import validate_key
 from ..state import IDEMPOTENCY, RUNTIME, SETTINGS
 from .identity import identify
-from .request_body import json_object
+from .params import BankAccountBody, DepositBody, deposit_body, parse_body
 from .responses import json_response
 from .view_cache import VIEWS, fresh_view, stamp_of
 
@@ -31,7 +27,7 @@ log = structlog.get_logger("portfolio_rt.funds")
 _REPLAYED = {"Idempotent-Replayed": "true"}
 routes = web.RouteTableDef()
 
-_ACCOUNT_TYPES = {"checking": "CHECKING", "savings": "SAVINGS"}
+DEPOSIT_BODY: web.AppKey[type[DepositBody]] = web.AppKey("deposit_body")
 
 
 def bank_json(rel: ACHRelationship) -> dict[str, Any]:
@@ -82,38 +78,18 @@ async def list_bank_accounts(request: web.Request) -> web.Response:
 async def link_bank_account(request: web.Request) -> web.Response:
     identity = identify(request)
     identity.require(WRITE)
-    body = await json_object(request)
-    owner = _text(body, "owner_name", 100)
-    kind = _text(body, "account_type", 20).lower()
-    if kind not in _ACCOUNT_TYPES:
-        raise BadRequest(
-            "'account_type' must be checking or savings.", details={"field": "account_type"}
-        )
-    number = _text(body, "account_number", 32).replace(" ", "")
-    routing = _text(body, "routing_number", 32).replace(" ", "")
-    if not account_number_ok(number):
-        raise BadRequest(
-            "'account_number' must be 4 to 17 digits.", details={"field": "account_number"}
-        )
-    if not aba_checksum_ok(routing):
-        raise BadRequest(
-            "'routing_number' is not a valid 9-digit US routing number.",
-            details={"field": "routing_number"},
-        )
-    nickname = body.get("nickname")
-    if nickname is not None and (not isinstance(nickname, str) or len(nickname) > 60):
-        raise BadRequest(
-            "'nickname' must be text of at most 60 characters.", details={"field": "nickname"}
-        )
+    body = await parse_body(request, BankAccountBody)
     rel = await request.app[RUNTIME].gateway.create_ach_relationship(
         identity.account_id,
-        owner_name=owner,
-        bank_account_type=_ACCOUNT_TYPES[kind],
-        account_number=number,
-        routing_number=routing,
-        nickname=nickname or None,
+        owner_name=body.owner_name,
+        bank_account_type=body.account_type.upper(),
+        account_number=body.account_number,
+        routing_number=body.routing_number,
+        nickname=body.nickname or None,
     )
-    log.info("funds.bank_linked", relationship_id=str(rel.id), account_number=mask(number))
+    log.info(
+        "funds.bank_linked", relationship_id=str(rel.id), account_number=mask(body.account_number)
+    )
     return json_response(bank_json(rel), status=201)
 
 
@@ -124,9 +100,7 @@ async def deposit(request: web.Request) -> web.Response:
     identity = identify(request)
     identity.require(WRITE)
     key = validate_key(request.headers.get("Idempotency-Key"))
-    body = await json_object(request)
-    amount = _amount(body.get("amount"), request.app[SETTINGS].funds.max_deposit)
-    relationship_id = _uuid(body.get("relationship_id"), "relationship_id")
+    body = await parse_body(request, request.app[DEPOSIT_BODY])
 
     answer = await deposit_once(
         request.app[IDEMPOTENCY],
@@ -134,8 +108,8 @@ async def deposit(request: web.Request) -> web.Response:
         transfer_json,
         account_id=identity.account_id,
         key=key,
-        amount=amount,
-        relationship_id=relationship_id,
+        amount=body.dollars(),
+        relationship_id=body.relationship_id,
     )
     return json_response(
         answer.body, status=answer.status, headers=_REPLAYED if answer.replayed else None
@@ -159,48 +133,7 @@ async def list_transfers(request: web.Request) -> web.Response:
     )
 
 
-def _text(body: dict[str, Any], name: str, max_length: int) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise BadRequest(f"'{name}' is required.", details={"field": name})
-    if len(value) > max_length:
-        raise BadRequest(f"'{name}' is too long.", details={"field": name})
-    return value.strip()
-
-
-# Plain decimal notation in ASCII digits: no exponent ("1e2"), no digit separators ("1_000"),
-# no other scripts' digits, no spaces; at most 15 digits before the point, so no figure can
-# outgrow Decimal's precision before the limit is checked.
-_PLAIN_AMOUNT = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]+)?")
-
-
-def _amount(raw: Any, limit: Decimal) -> Decimal:
-    """A positive amount in dollars with at most two decimals, up to the configured limit.
-    Sent as a string ("100.00"); a JSON integer is accepted as it is exact."""
-    text = str(raw) if isinstance(raw, str | int) and not isinstance(raw, bool) else None
-    if text is None or not _PLAIN_AMOUNT.fullmatch(text):
-        raise BadRequest(
-            "'amount' must be a decimal string such as \"100.00\".", details={"field": "amount"}
-        )
-    amount = Decimal(text)
-    if amount <= 0:
-        raise BadRequest("'amount' must be more than zero.", details={"field": "amount"})
-    if amount != amount.quantize(Decimal("0.01")):
-        raise BadRequest(
-            "'amount' can have at most two decimals (cents).", details={"field": "amount"}
-        )
-    if amount > limit:
-        raise BadRequest(
-            f"'amount' can be at most {limit} per deposit.",
-            details={"field": "amount", "max": str(limit)},
-        )
-    return amount.quantize(Decimal("0.01"))
-
-
-def _uuid(raw: Any, name: str) -> UUID:
-    try:
-        return UUID(str(raw))
-    except (ValueError, TypeError):
-        raise BadRequest(
-            f"'{name}' must be the id of a linked bank account.", details={"field": name}
-        ) from None
+def setup(app: web.Application) -> None:
+    """The deposit body states this service's limit, so it is built from the settings."""
+    app[DEPOSIT_BODY] = deposit_body(app[SETTINGS].funds.max_deposit)
+    app.add_routes(routes)

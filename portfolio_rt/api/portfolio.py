@@ -42,9 +42,10 @@ from ..core.money import (
     today_return,
     weights_pct,
 )
-from ..core.periods import NEW_YORK, PERIODS_PER_YEAR, parse_period
+from ..core.periods import NEW_YORK, PERIODS_PER_YEAR
 from ..state import RUNTIME, SETTINGS
 from .identity import identify
+from .params import HistoryParams, parse_query
 from .view_cache import VIEWS, ViewCache, stamp_of, view_version
 
 routes = web.RouteTableDef()
@@ -155,7 +156,7 @@ def _labelled(name: str, value: float | Unavailable) -> dict[str, object]:
 @routes.get("/api/portfolio/history")
 async def history(request: web.Request) -> web.StreamResponse:
     identity = identify(request)
-    period = parse_period(request.query.get("period"))
+    period = parse_query(request, HistoryParams).period
     key = ("history", identity.account_id, period)
     version = view_version(request, identity.account_id)
     views = request.app[VIEWS]

@@ -12,12 +12,11 @@ from alpaca.trading.models import NonTradeActivity, TradeActivity
 
 from ..analytics.returns import Dividend, Fill, income, realized_fifo
 from ..broker.gateway import decimal_of
-from ..core.errors import BadRequest
 from ..core.money import ZERO, money
 from ..core.periods import NEW_YORK
 from ..state import RUNTIME
-from .activity import ACTIVITY_TYPES
 from .identity import identify
+from .params import ACTIVITY_NAMES, RealizedParams, parse_query
 from .view_cache import VIEWS, fresh_view, stamp_of
 
 routes = web.RouteTableDef()
@@ -33,18 +32,8 @@ async def realized(request: web.Request) -> web.Response:
     bought (FIFO), split short and long term (held more than a year). With no `year`, the
     latest year with a sale (this year when there is none); `years` lists every year with one."""
     identity = identify(request)
-    raw = request.query.get("year")
+    asked = parse_query(request, RealizedParams).year  # a year to come has no sale yet
     this_year = datetime.now(NEW_YORK).year
-    asked: int | None = None
-    if raw is not None:
-        try:
-            asked = int(raw)
-        except ValueError:
-            asked = 0
-        if not 2000 <= asked <= this_year + 1:
-            raise BadRequest(
-                f"'year' must be a year from 2000 to {this_year}.", details={"field": "year"}
-            )
     key = ("realized", identity.account_id, asked, this_year)
     hit, version = fresh_view(request, key, identity.account_id)
     if hit is not None:
@@ -113,7 +102,7 @@ async def dividend_income(request: web.Request) -> web.Response:
         return hit
     gateway = request.app[RUNTIME].gateway
     fetched, positions = await asyncio.gather(
-        gateway.all_activities(identity.account_id, ACTIVITY_TYPES["dividend"]),
+        gateway.all_activities(identity.account_id, ACTIVITY_NAMES["dividend"]),
         gateway.positions(identity.account_id),
     )
 

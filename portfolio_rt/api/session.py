@@ -8,14 +8,13 @@ the live sockets of the sessions they end.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import structlog
 from aiohttp import web
 
 from ..auth.revocations import SessionEnd
 from ..auth.tokens import ALL_SCOPES, WRITE
-from ..core.errors import BadRequest, Forbidden, RateLimited, Unauthorized
+from ..core.errors import Forbidden, RateLimited, Unauthorized
 from ..state import LOGIN_GUARD, RUNTIME, SETTINGS, TOKENS
 from .identity import (
     bearer_token,
@@ -25,13 +24,12 @@ from .identity import (
     public_scheme,
     require_same_origin,
 )
-from .request_body import json_object
+from .params import LoginBody, parse_body
 from .responses import json_response
 
 log = structlog.get_logger("portfolio_rt.auth")
 routes = web.RouteTableDef()
 
-_MAX_FIELD = 200
 _LOGGED_NAME = 64
 
 
@@ -43,9 +41,8 @@ async def login(request: web.Request) -> web.Response:
     logins = request.app[RUNTIME].users
     if logins is None:
         raise Forbidden("Password login is not enabled here; sign in through your app.")
-    body = await json_object(request)
-    username = _text_field(body, "username")
-    password = _text_field(body, "password")
+    body = await parse_body(request, LoginBody)
+    username, password = body.username, body.password
 
     guard = request.app[LOGIN_GUARD]
     address = client_address(request)
@@ -133,12 +130,3 @@ async def _keep(request: web.Request, end: SessionEnd) -> None:
     store = request.app[RUNTIME].session_ends
     if store is not None:
         await store.record(end)
-
-
-def _text_field(body: dict[str, Any], name: str) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise BadRequest(f"'{name}' is required.", details={"field": name})
-    if len(value) > _MAX_FIELD:
-        raise BadRequest(f"'{name}' is too long.", details={"field": name})
-    return value.strip()

@@ -271,6 +271,17 @@ class BrokerGateway:
         path = f"/v1/accounts/{account_id}/ach_relationships"
         return await self._read(("ach", account_id), self._ttl, path, None, _ACH.validate_python)
 
+    async def is_linked(self, account_id: UUID, relationship_id: UUID) -> bool:
+        """Whether the bank account is linked to this account. A miss reads the list again:
+        another instance may have linked it a moment ago, after this one cached the list."""
+        for fresh in (False, True):
+            if fresh:
+                self.cache.invalidate(lambda key: key == ("ach", account_id))
+            linked = await self.ach_relationships(account_id)
+            if any(r.id == relationship_id for r in linked.value):
+                return True
+        return False
+
     async def transfers(self, account_id: UUID, limit: int = 100) -> Fetched[list[Transfer]]:
         path = f"/v1/accounts/{account_id}/transfers"
         params = {"limit": limit, "offset": 0}

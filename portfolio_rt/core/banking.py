@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-_ROUTING = re.compile(r"\d{9}")
-_ACCOUNT = re.compile(r"\d{4,17}")
+# ASCII digits only: `\d` would also take other scripts' digits, which int() reads.
+_ROUTING = re.compile(r"[0-9]{9}")
+_ACCOUNT = re.compile(r"[0-9]{4,17}")
 
 
 def aba_checksum_ok(routing_number: str) -> bool:

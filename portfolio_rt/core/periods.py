@@ -4,21 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from .errors import BadRequest
-
 NEW_YORK = ZoneInfo("America/New_York")
 """US markets' time zone: market days, closes and the day a flow counts for."""
 PERIODS = ("1D", "1W", "1M", "3M", "6M", "YTD", "1Y", "MAX")
 PERIODS_PER_YEAR = {"1D": 252.0, "1H": 252.0 * 6.5, "15Min": 252.0 * 26, "5Min": 252.0 * 78}
-
-
-def parse_period(raw: str | None) -> str:
-    """A period from the query string, case-insensitive; anything else is a 400 that lists
-    the allowed values."""
-    period = (raw or "1M").strip().upper()
-    if period not in PERIODS:
-        raise BadRequest(
-            f"Unknown period {raw!r}; use one of {', '.join(PERIODS)}.",
-            details={"field": "period", "allowed": list(PERIODS)},
-        )
-    return period

@@ -14,7 +14,7 @@ import structlog
 from alpaca.broker.models import Transfer
 
 from ..broker.gateway import BrokerGateway, decimal_of, enum_value
-from ..core.errors import BrokerTimeout, BrokerUnavailable, Conflict, ServiceError
+from ..core.errors import BrokerTimeout, BrokerUnavailable, Conflict, NotFound, ServiceError
 from .idempotency import IdempotencyStore, fingerprint, still_in_flight
 
 log = structlog.get_logger("portfolio_rt.funds")
@@ -67,6 +67,17 @@ async def deposit(
         # It never reached Alpaca: safe to send now, by whichever retry takes it over first.
         if not await store.restart(scope, earlier):
             raise still_in_flight()
+    try:
+        linked = await gateway.is_linked(account_id, relationship_id)
+    except BaseException:
+        await store.release(scope)  # nothing was sent
+        raise
+    if not linked:
+        await store.release(scope)
+        raise NotFound(
+            "No such bank account is linked to this account.",
+            details={"field": "relationship_id"},
+        )
     try:
         transfer = await gateway.create_deposit(
             account_id, amount=amount, relationship_id=relationship_id

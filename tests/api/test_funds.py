@@ -37,6 +37,13 @@ async def test_linked_bank_numbers_are_masked(
         ("account_number", "12ab"),
         ("account_type", "brokerage"),
         ("owner_name", ""),
+        ("owner_name", " Maya"),
+        ("routing_number", "121000358\n"),  # `$` in a Python pattern would let it through
+        ("routing_number", "١٢١٠٠٠٣٥٨"),  # digits, but not ASCII ones
+        ("account_number", "0001 2345 6789"),
+        ("account_number", "٠٠٠١٢٣٤٥٦٧٨٩"),
+        ("nickname", 7),
+        ("color", "blue"),  # not a field of the request
     ],
 )
 async def test_bad_bank_details_are_400(
@@ -94,8 +101,12 @@ async def test_same_key_different_body_is_422(
 
 
 @pytest.mark.parametrize(
-    "amount", ["0", "-5.00", "10.001", "abc", "50000.01", "NaN", "Infinity", 12.5, True, None]
-)
+    "amount",
+    [
+        "0", "0.00", "-5.00", "10.001", "abc", "50000.01", "NaN", "Infinity", "1e2", "05",
+        " 5", "5\n", 12.5, 0, 50001, True, None,
+    ],
+)  # fmt: skip
 async def test_bad_amounts_are_400_and_move_nothing(
     fresh_api: TestClient, auth_for: Auth, fresh_sandbox: Sandbox, amount: object
 ) -> None:
@@ -135,8 +146,52 @@ async def test_deposit_to_unknown_bank_is_refused_without_money_moving(
         json={"amount": "10.00", "relationship_id": "15ef9978-cb1e-4872-9565-bd0a720b8b76"},
         headers=headers,
     )
-    assert 400 <= response.status < 500
+    assert response.status == 404
+    assert (await response.json())["error"]["details"] == {"field": "relationship_id"}
     assert len(fresh_sandbox.ledger.transfers(account)) == before
+
+
+async def test_another_accounts_bank_is_not_found(
+    fresh_api: TestClient, auth_for: Auth, fresh_sandbox: Sandbox
+) -> None:
+    maya, alex = fresh_sandbox.personas["maya"], fresh_sandbox.personas["alex"]
+    alex_bank = await link_bank(fresh_api, auth_for(fresh_api, alex))
+    before = len(fresh_sandbox.ledger.transfers(maya)), len(fresh_sandbox.ledger.transfers(alex))
+    response = await fresh_api.post(
+        "/api/funds/deposits",
+        json={"amount": "10.00", "relationship_id": alex_bank["id"]},
+        headers=auth_for(fresh_api, maya) | {"Idempotency-Key": "deposit-attempt-0005"},
+    )
+    assert response.status == 404
+    after = len(fresh_sandbox.ledger.transfers(maya)), len(fresh_sandbox.ledger.transfers(alex))
+    assert after == before
+
+
+@pytest.mark.parametrize("amount", ["0.01", "25", "25.5", "49999.99", "50000", 40, 4641.0])
+async def test_every_amount_the_schema_allows_is_taken(
+    fresh_api: TestClient, auth_for: Auth, fresh_sandbox: Sandbox, amount: object
+) -> None:
+    account = fresh_sandbox.personas["maya"]
+    headers = auth_for(fresh_api, account)
+    bank = await link_bank(fresh_api, headers)
+    response = await fresh_api.post(
+        "/api/funds/deposits",
+        json={"amount": amount, "relationship_id": bank["id"]},
+        headers=headers | {"Idempotency-Key": f"deposit-amount-{amount}"},
+    )
+    assert response.status == 201, await response.text()
+    assert Decimal((await response.json())["amount"]) == Decimal(str(amount))
+
+
+async def test_a_bank_without_a_nickname_may_say_null(
+    fresh_api: TestClient, auth_for: Auth, fresh_sandbox: Sandbox
+) -> None:
+    headers = auth_for(fresh_api, fresh_sandbox.personas["alex"])
+    response = await fresh_api.post(
+        "/api/funds/bank-accounts", json=BANK | {"nickname": None}, headers=headers
+    )
+    assert response.status == 201
+    assert (await response.json())["nickname"] is None
 
 
 async def test_completed_deposit_shows_in_transfers_and_cash(
@@ -197,7 +252,8 @@ async def test_attempt_that_never_arrived_is_sent_once_settled(
     account = fresh_sandbox.personas["maya"]
     headers = auth_for(fresh_api, account)
     bank = await link_bank(fresh_api, headers)
-    fresh_api.app[IDEMPOTENCY].settle_after_s = 0.5
+    store = fresh_api.app[IDEMPOTENCY]
+    store.settle_after_s = 3600  # not settled: however slow the machine, the retry waits
     fresh_sandbox.faults.add(
         {"route": "/v1/accounts/*/transfers", "method": "POST", "kind": "drop", "count": 1}
     )
@@ -208,7 +264,7 @@ async def test_attempt_that_never_arrived_is_sent_once_settled(
     assert first.status == 503
     too_soon = await fresh_api.post("/api/funds/deposits", json=body, headers=keyed)
     assert too_soon.status == 409
-    await asyncio.sleep(0.6)
+    store.settle_after_s = 0  # the settle window has passed
     retry = await fresh_api.post("/api/funds/deposits", json=body, headers=keyed)
     assert retry.status == 201
     again = await fresh_api.post("/api/funds/deposits", json=body, headers=keyed)

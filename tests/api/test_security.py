@@ -11,6 +11,8 @@ from aiohttp.test_utils import TestClient
 from portfolio_rt.sandbox.world import Sandbox
 
 Auth = Callable[..., dict[str, str]]
+PUBLIC = ("/api/auth/login", "/api/auth/logout", "/api/openapi.json")
+"""Logging in, logging out (done even without a session) and the API's own document."""
 
 
 def api_routes(client: TestClient) -> list[tuple[str, str]]:
@@ -29,7 +31,7 @@ async def test_route_table_is_walked(api: TestClient) -> None:
 
 async def test_every_api_route_but_login_is_401_without_credentials(api: TestClient) -> None:
     for method, path in api_routes(api):
-        if path in ("/api/auth/login", "/api/auth/logout"):
+        if path in PUBLIC:
             continue
         response = await api.request(method, path, json={})
         assert response.status == 401, (method, path, response.status)
@@ -46,8 +48,8 @@ async def test_every_api_route_but_login_is_401_without_credentials(api: TestCli
 )
 async def test_forged_tokens_are_401_everywhere(api: TestClient, token: str) -> None:
     for method, path in api_routes(api):
-        if path in ("/api/auth/login", "/api/auth/logout"):
-            continue  # logging out without a valid session is simply done
+        if path in PUBLIC:
+            continue
         response = await api.request(method, path, headers={"Authorization": f"Bearer {token}"})
         assert response.status == 401, (method, path)
 

@@ -5,19 +5,13 @@ from __future__ import annotations
 import pytest
 from aiohttp.test_utils import TestClient
 
-from portfolio_rt.app import create_app
 from portfolio_rt.state import RUNTIME
-from tests.fixtures.settings import make_settings
+from tests.fixtures.service import SandboxService
 
 
 @pytest.fixture
-async def demo(aiohttp_client) -> TestClient:  # type: ignore[no-untyped-def]
-    settings = make_settings(
-        alpaca={"mode": "sandbox"},
-        auth={"login_max_failures": 3},
-        sandbox={"transfer_delay_s": 0.5},
-    )
-    return await aiohttp_client(create_app(settings))
+async def demo(sandbox_service: SandboxService) -> TestClient:
+    return await sandbox_service(auth={"login_max_failures": 3}, sandbox={"transfer_delay_s": 0.5})
 
 
 async def login(client: TestClient, username: str = "maya", password: str = "demo", **kw):  # type: ignore[no-untyped-def]
@@ -112,12 +106,10 @@ async def test_logout_ends_the_session(demo: TestClient) -> None:
 
 
 @pytest.fixture
-async def proxied(aiohttp_client) -> TestClient:  # type: ignore[no-untyped-def]
-    settings = make_settings(
-        alpaca={"mode": "sandbox"},
-        server={"trust_forwarded_headers": True, "allowed_hosts": ["app.example"]},
+async def proxied(sandbox_service: SandboxService) -> TestClient:
+    return await sandbox_service(
+        server={"trust_forwarded_headers": True, "allowed_hosts": ["app.example"]}
     )
-    return await aiohttp_client(create_app(settings))
 
 
 async def test_behind_a_trusted_tls_proxy_the_cookie_is_secure_and_origin_matches(

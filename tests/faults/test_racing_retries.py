@@ -33,6 +33,10 @@ async def test_two_instances_retrying_one_uncertain_key_deposit_once(
     maya = fresh_sandbox.personas["maya"]
     headers = auth_for(first, maya)
     bank = await link_bank(first, headers)
+    # Both instances know the bank (a deposit checks it is linked): they reach the transfer
+    # look-up together, not one a broker read behind the other.
+    async with second.get("/api/funds/bank-accounts", headers=headers) as response:
+        assert response.status == 200
     body = {"amount": "25.00", "relationship_id": bank["id"]}
 
     # A crashed instance left the key uncertain an hour ago; no transfer reached Alpaca.

@@ -69,6 +69,10 @@ async def test_sigterm_closes_sockets_and_exits_zero_within_ten_seconds(tmp_path
         async with aiohttp.ClientSession() as http:
             async with http.get(f"{base}/health") as response:
                 assert response.status == 200
+            # The banner's API link, opened as a browser would: no credentials.
+            async with http.get(f"{base}/api/openapi.json") as response:
+                assert response.status == 200
+                assert (await response.json())["openapi"] == "3.1.0"
             login = {"username": "maya", "password": "demo"}
             async with http.post(f"{base}/api/auth/login", json=login) as response:
                 assert response.status == 200

@@ -7,18 +7,15 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from portfolio_rt.api.identity import host_allowed
-from portfolio_rt.app import create_app
-from tests.fixtures.settings import make_settings
+from tests.fixtures.service import SandboxService
 
 
 @pytest.fixture
-async def demo(aiohttp_client) -> TestClient:  # type: ignore[no-untyped-def]
-    settings = make_settings(
-        alpaca={"mode": "sandbox"},
+async def demo(sandbox_service: SandboxService) -> TestClient:
+    return await sandbox_service(
         server={"allowed_hosts": ["localhost", "portfolio.example.com", "*.corp.example"]},
         sandbox={"trades_per_second": 0},
     )
-    return await aiohttp_client(create_app(settings))
 
 
 def login_body() -> dict[str, str]:

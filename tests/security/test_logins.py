@@ -7,16 +7,14 @@ from __future__ import annotations
 import pytest
 from aiohttp.test_utils import TestClient
 
-from portfolio_rt.app import create_app
 from tests.fixtures.logs import CapturedLogs
-from tests.fixtures.settings import make_settings
+from tests.fixtures.service import SandboxService
 
 
 @pytest.fixture
-async def demo(aiohttp_client) -> TestClient:  # type: ignore[no-untyped-def]
+async def demo(sandbox_service: SandboxService) -> TestClient:
     """Sandbox mode behind a trusted proxy, so each test can speak from several addresses."""
-    settings = make_settings(
-        alpaca={"mode": "sandbox"},
+    return await sandbox_service(
         server={"trust_forwarded_headers": True},
         auth={
             "login_max_failures": 3,
@@ -26,7 +24,6 @@ async def demo(aiohttp_client) -> TestClient:  # type: ignore[no-untyped-def]
         },
         sandbox={"trades_per_second": 0},
     )
-    return await aiohttp_client(create_app(settings))
 
 
 async def login(client: TestClient, username: str, password: str, address: str) -> int:
