@@ -93,8 +93,13 @@ async def analytics(request: web.Request) -> web.Response:
     if result is None:
         closes = await gateway.daily_closes.closes(prices, today) if prices else {}
         classifier: Classifier = request.app[CLASSIFIER]
-        history = PriceHistory.from_dated(closes, is_crypto=is_crypto)
-        result = await asyncio.to_thread(analyse, holdings, cash, history, classifier)
+
+        def compute() -> PortfolioAnalytics:
+            # Aligning a year of closes per holding and scoring them: both off the event loop.
+            history = PriceHistory.from_dated(closes, is_crypto=is_crypto)
+            return analyse(holdings, cash, history, classifier)
+
+        result = await asyncio.to_thread(compute)
         cache.put(key, fingerprint, prices, result)
     computed = result
 

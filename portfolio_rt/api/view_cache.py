@@ -2,9 +2,9 @@
 
 A warm dashboard load then costs a dictionary look-up per route instead of re-deriving
 hundreds of rows: the key is the route and account, the stamp is when each input was
-fetched (and whether it is stale). A view also remembers until when all its inputs stay
-fresh and the read cache's version of its account then: while both hold, `fresh` answers
-it before the route reads anything (the warm hot path).
+fetched (and whether it is stale). A view also remembers until when none of its inputs is
+due for a refresh and the read cache's version of its account then: while both hold, `fresh`
+answers it before the route reads anything (the warm hot path).
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ class ViewCache:
         """The cached body when the inputs are the same ones, else `build()` serialised.
 
         With `inputs` and `version` (the read cache's, taken before the inputs were read),
-        the view can be answered by `fresh` until the first input's freshness ends."""
+        the view can be answered by `fresh` until the first input is due for its refresh
+        ahead of expiry; from then the route reads its inputs again, which starts that refresh
+        in the background, and gets this body back while the inputs are the same."""
         entry = self._entries.get(key)
         if entry is not None and entry.stamp == stamp:
             self._entries.move_to_end(key)
@@ -77,7 +79,7 @@ class ViewCache:
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
         if inputs and version is not None:
-            entry.fresh_until = min(f.expires_at for f in inputs)
+            entry.fresh_until = min(f.refresh_at for f in inputs)
             entry.version = version
         return web.Response(body=entry.body, content_type="application/json")
 

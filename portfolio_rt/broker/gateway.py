@@ -264,7 +264,7 @@ class BrokerGateway:
             min(us.fetched_at, crypto.fetched_at),
             stale=us.stale or crypto.stale,
             from_cache=us.from_cache and crypto.from_cache,
-            expires_at=min(us.expires_at, crypto.expires_at),
+            refresh_at=min(us.refresh_at, crypto.refresh_at),
         )
 
     async def ach_relationships(self, account_id: UUID) -> Fetched[list[ACHRelationship]]:
@@ -326,8 +326,17 @@ class BrokerGateway:
         if timeframe == "1D":
             today = now.astimezone(NEW_YORK).date()
             days = (today - first.astimezone(NEW_YORK).date()).days + 7
-            series = (await self.daily_closes.closes([symbol], today, days=days)).get(symbol, [])
-            return [(int(datetime.combine(d, time(), NEW_YORK).timestamp()), c) for d, c in series]
+
+            async def daily() -> list[tuple[int, float]]:
+                closes = await self.daily_closes.closes([symbol], today, days=days)
+                return [
+                    (int(datetime.combine(d, time(), NEW_YORK).timestamp()), c)
+                    for d, c in closes.get(symbol, [])
+                ]
+
+            # Cached as converted: years of daily points are not re-stamped on every read.
+            daily_key = ("benchmark", symbol, "1Day", today, days)
+            return (await self.cache.get(daily_key, self._ttl, daily)).value
         bars = _BENCHMARK_BARS.get(timeframe)
         if bars is None:
             return []

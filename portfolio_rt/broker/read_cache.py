@@ -38,8 +38,10 @@ class Fetched(Generic[T]):
     fetched_at: float
     stale: bool = False
     from_cache: bool = False
-    expires_at: float = 0.0
-    """When this answer is no longer fresh (the cache's clock); 0 when it never was (stale)."""
+    refresh_at: float = 0.0
+    """When a read of this answer starts fetching the next one (the cache's clock; 0 when it
+    is not kept): until then what is built from it may be answered as is, and from then the
+    next read takes the cache's path, which refreshes it ahead of expiry."""
 
 
 class ReadCache:
@@ -114,7 +116,8 @@ class ReadCache:
             self._count(key, "hit")
             if now - entry[0] >= ttl_s * REFRESH_AHEAD and key not in self._inflight:
                 self._start(key, entry, fetch, not_found_ttl_s, ttl_s)
-            return Fetched(entry[1], entry[0], from_cache=True, expires_at=entry[0] + ttl_s)  # type: ignore[arg-type]
+            refresh_at = entry[0] + ttl_s * REFRESH_AHEAD
+            return Fetched(entry[1], entry[0], from_cache=True, refresh_at=refresh_at)  # type: ignore[arg-type]
         task = self._inflight.get(key)
         self._count(key, "miss" if task is None else "shared")
         if task is None:
@@ -173,9 +176,9 @@ class ReadCache:
             raise
         if key in self._dropped_in_flight:
             fetched_at = self._clock()
-            return Fetched(value, fetched_at, expires_at=fetched_at)  # theirs, not kept
+            return Fetched(value, fetched_at, refresh_at=fetched_at)  # theirs, not kept
         fetched_at = self._store(key, value)
-        return Fetched(value, fetched_at, expires_at=fetched_at + ttl_s)
+        return Fetched(value, fetched_at, refresh_at=fetched_at + ttl_s * REFRESH_AHEAD)
 
     def _store(self, key: Hashable, value: object) -> float:
         fetched_at = self._clock()
