@@ -44,6 +44,7 @@ COMPRESSIBLE = frozenset({".html", ".css", ".js", ".mjs", ".svg", ".json", ".web
 IMMUTABLE = "public, max-age=31536000, immutable"
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 LIVE_PREFIX = "/ws/portfolio/"
+_FALLBACK_PAGE = "<!doctype html><title>Portfolio</title><p>The dashboard files are missing.</p>"
 
 _TYPES = {
     ".js": "text/javascript",
@@ -79,7 +80,8 @@ class Asset:
 
 @dataclass
 class Dashboard:
-    """The page's files, its import map and its security headers, built once at start-up."""
+    """The page's files, its import map, its security headers and the page itself, built once
+    at start-up."""
 
     root: Path
     build: str = ""
@@ -89,6 +91,7 @@ class Dashboard:
     vendor: dict[str, Asset] = field(default_factory=dict)
     import_map: str = ""
     csp: str = ""
+    index: Asset = field(default_factory=lambda: Asset.of(_FALLBACK_PAGE.encode(), ".html"))
 
     @classmethod
     def load(cls, root: Path) -> Dashboard:
@@ -147,14 +150,16 @@ class Dashboard:
             imports[name + "/"] = base
         return imports
 
-    def index(self, settings_attrs: dict[str, str]) -> Asset:
+    def render_index(self, settings_attrs: dict[str, str]) -> None:
+        """`index.html` with the build, the import map and the settings the page reads, made
+        once per start: every visit then gets the same bytes, gzip copy and ETag."""
         template = self.root / "index.html"
         text = template.read_text(encoding="utf-8") if template.exists() else _FALLBACK_PAGE
         values = {"build": self.build, "importmap": self.import_map} | settings_attrs
         for key, value in values.items():
             replacement = value if key == "importmap" else html.escape(value, quote=True)
             text = text.replace("{{" + key + "}}", replacement)
-        return Asset.of(text.encode(), ".html")
+        self.index = Asset.of(text.encode(), ".html")
 
     def vendor_asset(self, package: str, rel: str) -> Asset | None:
         folder = self.packages.get(package)
@@ -231,8 +236,6 @@ def _module_entry(folder: Path) -> str | None:
 DASHBOARD = web.AppKey("dashboard", Dashboard)
 routes = web.RouteTableDef()
 
-_FALLBACK_PAGE = "<!doctype html><title>Portfolio</title><p>The dashboard files are missing.</p>"
-
 
 def _headers(request: web.Request, page: Dashboard, cache: str) -> dict[str, str]:
     # The live socket is on this same host; named explicitly, as browsers that predate CSP 3
@@ -269,13 +272,7 @@ def _send(request: web.Request, asset: Asset, cache: str) -> web.Response:
 
 @routes.get("/")
 async def index(request: web.Request) -> web.Response:
-    page = request.app[DASHBOARD]
-    settings = request.app[SETTINGS]
-    attrs = {
-        "scores_refresh_s": f"{settings.dashboard.scores_refresh_s:g}",
-        "max_deposit": str(settings.funds.max_deposit),
-    }
-    return _send(request, page.index(attrs), "no-cache")
+    return _send(request, request.app[DASHBOARD].index, "no-cache")
 
 
 @routes.get("/assets/{build}/{path:.+}")
@@ -346,5 +343,13 @@ def web_dir(configured: str) -> Path:
 
 def setup(app: web.Application) -> None:
     """Serve the dashboard from `dashboard.web_dir` (default: see `web_dir`)."""
-    app[DASHBOARD] = Dashboard.load(web_dir(app[SETTINGS].dashboard.web_dir))
+    settings = app[SETTINGS]
+    page = Dashboard.load(web_dir(settings.dashboard.web_dir))
+    page.render_index(
+        {
+            "scores_refresh_s": f"{settings.dashboard.scores_refresh_s:g}",
+            "max_deposit": str(settings.funds.max_deposit),
+        }
+    )
+    app[DASHBOARD] = page
     app.add_routes(routes)
