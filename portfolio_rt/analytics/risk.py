@@ -106,6 +106,16 @@ def concentration_excess(inputs: RiskInputs) -> tuple[float, list[tuple[str, flo
     return sum((w - CONCENTRATION_LIMIT) ** 2 for _, w in over), over
 
 
+def _concentration_effect(vol: float, adjusted: float) -> str:
+    """What the concentration add-on does to the yearly swing, in words that stay true when
+    rounding hides the difference (a holding just above the limit adds very little)."""
+    for digits in (0, 1):
+        before, after = pct(vol, digits), pct(adjusted, digits)
+        if before != after:
+            return f"as if your mix swung {after} rather than {before}"
+    return f"a small add-on for now: your mix still swings about {pct(vol)}"
+
+
 def risk_score(inputs: RiskInputs, model: RiskModel) -> Score:
     """The risk score with its label, summary and factors."""
     w = inputs.weights
@@ -155,8 +165,7 @@ def risk_score(inputs: RiskInputs, model: RiskModel) -> Score:
                 f"{pct(weight)} in {symbol}",
                 f"{pct(weight)} of your money is in {symbol}; one piece of bad news about it "
                 "could move your whole account, so the score counts extra risk for the part "
-                f"above {pct(CONCENTRATION_LIMIT)} (as if your mix swung {pct(adjusted)} "
-                f"rather than {pct(vol)}).",
+                f"above {pct(CONCENTRATION_LIMIT)} ({_concentration_effect(vol, adjusted)}).",
             )
         )
     if var > 0:

@@ -53,6 +53,32 @@ def test_a_large_single_holding_is_named_in_both_scores() -> None:
     assert any(f.name == "Capped for concentration" for f in result.diversification.factors)
 
 
+def concentration_text(holdings: list[Holding], history: PriceHistory) -> str:
+    result = analyse(holdings, D(0), history)
+    return next(f.explanation for f in result.risk.factors if f.name == "Concentration")
+
+
+def test_the_concentration_add_on_is_described_truly_however_small() -> None:
+    history = _history({"TSLA": 0.6, "AAPL": 0.28, "VOO": 0.16})
+    just_over = concentration_text(
+        [
+            Holding("TSLA", "us_equity", D("2600")),
+            Holding("AAPL", "us_equity", D("2400")),
+            Holding("VOO", "us_equity", D("5000")),
+        ],
+        history,
+    )
+    # 1% above the limit moves the yearly swing by far less than a tenth of a point.
+    assert "rather than" not in just_over
+    assert "a small add-on for now: your mix still swings about" in just_over
+    far_over = concentration_text(
+        [Holding("TSLA", "us_equity", D("9000")), Holding("VOO", "us_equity", D("1000"))],
+        history,
+    )
+    swung, rather = far_over.split("as if your mix swung ")[1].split(" rather than ")
+    assert swung != rather.rstrip(").")
+
+
 def test_concentration_raises_risk_above_what_volatility_alone_gives() -> None:
     history = _history({"MSFT": 0.26})
     result = analyse([Holding("MSFT", "us_equity", D("1000"))], D(0), history)
