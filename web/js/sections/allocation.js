@@ -44,6 +44,11 @@ export function mount(root, ctx) {
   );
   const tablist = h('div', { class: 'segmented', role: 'tablist', 'aria-label': 'Group by' }, tabs);
   root.querySelector('.card-head').append(tablist);
+  // The section's body is the tab panel in every state (loading, error, data), so the tabs'
+  // aria-controls always names an element.
+  view.body.id = 'allocation-panel';
+  view.body.setAttribute('role', 'tabpanel');
+  view.body.setAttribute('aria-labelledby', `allocation-tab-${current}`);
 
   function choose(key) {
     current = key;
@@ -52,6 +57,7 @@ export function mount(root, ctx) {
       t.setAttribute('aria-selected', String(on));
       t.tabIndex = on ? 0 : -1;
     }
+    view.body.setAttribute('aria-labelledby', `allocation-tab-${key}`);
     if (data) draw();
   }
 
@@ -82,7 +88,7 @@ export function mount(root, ctx) {
     view.content(
       h(
         'div',
-        { class: 'allocation', id: 'allocation-panel', role: 'tabpanel', 'aria-labelledby': `allocation-tab-${current}` },
+        { class: 'allocation' },
         h(
           'div',
           { class: 'donut-wrap' },
