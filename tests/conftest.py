@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.service",
     "tests.fixtures.live",
+    "tests.fixtures.frozen",
 ]
 
 TOOLS = {"chromium": "/usr/bin/chromium", "redis-server": "redis-server", "node": "node"}

@@ -320,7 +320,7 @@ class BrokerGateway:
     ) -> list[tuple[int, float]]:
         """A benchmark's closes over a chart's span as (epoch seconds, close): daily closes
         (kept for the day) for daily charts, same-step bars (cached briefly) for intraday."""
-        if len(stamps) < 2:
+        if not stamps:  # one point is enough: the range ends at the live value after it
             return []
         first = datetime.fromtimestamp(stamps[0], UTC)
         if timeframe == "1D":

@@ -5,78 +5,25 @@ next day's gain, in the summary or on the live socket."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp.test_utils import TestClient
 
-from portfolio_rt.app import create_app
-from portfolio_rt.auth.tokens import ALL_SCOPES
 from portfolio_rt.core.money import TodayBasis
 from portfolio_rt.core.periods import PERIODS
 from portfolio_rt.live.accounts import load_account
-from portfolio_rt.sandbox.app import serve_sandbox
-from portfolio_rt.sandbox.world import Sandbox
-from portfolio_rt.state import RUNTIME, TOKENS
-from tests.fixtures.clock import ManualClock
-from tests.fixtures.settings import sandbox_config, service_settings
+from portfolio_rt.state import RUNTIME
+from tests.fixtures.frozen import StartWorld, World
 
 # Wednesday 2026-11-18, 17:00 New York: an hour after the close.
 AFTER_CLOSE = datetime(2026, 11, 18, 22, 0, tzinfo=UTC)
 POINT_FIELDS = ("equity", "net_deposits", "profit_loss", "profit_loss_pct", "twr_pct")
 
 
-class World:
-    def __init__(self, client: TestClient, sandbox: Sandbox, clock: ManualClock) -> None:
-        self.client, self.sandbox, self.clock = client, sandbox, clock
-        self.maya = sandbox.personas["maya"]
-        token, _ = client.app[TOKENS].mint(
-            account_id=self.maya, subject="test", scopes=ALL_SCOPES, ttl_s=3600
-        )
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    async def get(self, path: str) -> dict[str, Any]:
-        response = await self.client.get(path, headers=self.headers)
-        assert response.status == 200, await response.text()
-        return dict(await response.json())
-
-    async def ranges(self) -> dict[str, dict[str, Any]]:
-        return {p: await self.get(f"/api/portfolio/history?period={p}") for p in PERIODS}
-
-    def transfer(self, amount: str, direction: str) -> None:
-        bank = self.sandbox.ledger.banks(self.maya)[0]
-        self.sandbox.ledger.create_transfer(
-            self.maya, relationship_id=bank.id, amount=Decimal(amount), direction=direction
-        )
-
-
 @pytest.fixture
-async def frozen_world(aiohttp_client) -> AsyncIterator[Callable[[datetime], Awaitable[World]]]:  # type: ignore[no-untyped-def]
-    """`await frozen_world(t)`: a sandbox on a clock frozen at `t` (real market hours) and
-    the service on it, with no read cache and no stream (prices only move with the clock)."""
-    async with contextlib.AsyncExitStack() as stack:
-
-        async def start(t: datetime) -> World:
-            clock = ManualClock(t)
-            sandbox = Sandbox.build(sandbox_config(market_hours="real"), now=clock)
-            running = await stack.enter_async_context(serve_sandbox(sandbox))
-            settings = service_settings(
-                running,
-                broker={"cache_ttl_s": 0.0, "history_cache_ttl_s": 0.0},
-                stream={"enabled": False},
-            )
-            return World(await aiohttp_client(create_app(settings)), sandbox, clock)
-
-        yield start
-
-
-@pytest.fixture
-async def world(frozen_world: Callable[[datetime], Awaitable[World]]) -> World:
+async def world(frozen_world: StartWorld) -> World:
     return await frozen_world(AFTER_CLOSE)
 
 
@@ -154,7 +101,7 @@ async def today_amount(world: World) -> Decimal:
     ids=["evening", "saturday", "holiday"],
 )
 async def test_money_that_arrives_after_the_close_is_not_the_next_days_gain(
-    frozen_world: Callable[[datetime], Awaitable[World]],
+    frozen_world: StartWorld,
     deposit_at: datetime,
     same_day: datetime,
     next_session: datetime,

@@ -4,7 +4,7 @@ agrees with the broker's own profit and loss to the cent, point by point."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -16,6 +16,7 @@ from portfolio_rt.app import create_app
 from portfolio_rt.core.periods import NEW_YORK
 from portfolio_rt.sandbox.records import ActivityRecord
 from portfolio_rt.sandbox.world import Sandbox
+from tests.fixtures.frozen import StartWorld
 from tests.fixtures.settings import service_settings
 
 Auth = Callable[..., dict[str, str]]
@@ -72,20 +73,34 @@ async def test_net_deposits_end_at_the_ledgers_total(
     assert body["net_deposits"][-1] == summary["net_deposits"]
 
 
-async def test_benchmark_follows_the_same_points(
-    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox
-) -> None:
-    body = await history(api, auth_for, shared_sandbox, "jordan", "1Y")
-    bench = body["benchmark"]
-    assert bench["symbol"] == "SPY"
-    assert len(bench["return_pct"]) == len(body["timestamp"])
-    assert bench["return_pct"][0] == 0.0
-    for period in ("1D", "1W"):
-        intraday = await history(api, auth_for, shared_sandbox, "jordan", period)
-        returns = intraday["benchmark"]["return_pct"]
-        assert len(returns) == len(intraday["timestamp"]), period
+# Wednesday 2026-11-18 in New York: mid-session, and two minutes after the open (the day's
+# range then has its first bar's point and the live value only).
+MID_SESSION = datetime(2026, 11, 18, 19, 0, tzinfo=UTC)
+JUST_OPENED = datetime(2026, 11, 18, 14, 32, tzinfo=UTC)
+
+
+async def test_benchmark_follows_the_same_points(frozen_world: StartWorld) -> None:
+    world = await frozen_world(MID_SESSION)
+    for period in ("1Y", "1W", "1D"):
+        body = await world.get(f"/api/portfolio/history?period={period}", "jordan")
+        bench = body["benchmark"]
+        assert bench["symbol"] == "SPY"
+        returns = bench["return_pct"]
+        assert len(returns) == len(body["timestamp"]), period
         assert returns[0] == 0.0
-        assert any(r not in (None, 0.0) for r in returns)  # SPY moved during the range
+        assert any(r not in (None, 0.0) for r in returns), period  # SPY moved in the range
+
+
+async def test_benchmark_has_a_line_from_the_first_minutes_of_the_day(
+    frozen_world: StartWorld,
+) -> None:
+    world = await frozen_world(JUST_OPENED)
+    body = await world.get("/api/portfolio/history?period=1D", "jordan")
+    assert len(body["timestamp"]) == 2  # the open's point and the live value
+    returns = body["benchmark"]["return_pct"]
+    assert returns is not None, body["benchmark"]["reason"]
+    assert len(returns) == 2
+    assert returns[0] == 0.0
 
 
 async def test_unknown_benchmark_says_why(
