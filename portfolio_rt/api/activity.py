@@ -16,7 +16,7 @@ from ..state import RUNTIME
 from .cursors import decode_cursor, encode_cursor
 from .identity import identify
 from .params import ACTIVITY_NAMES, ActivitiesParams, OrdersParams, parse_query
-from .view_cache import VIEWS, fresh_view, stamp_of
+from .view_cache import VIEWS, fresh_view
 
 routes = web.RouteTableDef()
 
@@ -93,9 +93,7 @@ async def orders(request: web.Request) -> web.StreamResponse:
             "stale": fetched.stale,
         }
 
-    return request.app[VIEWS].render(
-        key, stamp_of(fetched), build, inputs=(fetched,), version=version
-    )
+    return request.app[VIEWS].render(key, build, inputs=(fetched,), version=version)
 
 
 def activity_json(activity: TradeActivity | NonTradeActivity) -> dict[str, Any]:
@@ -163,6 +161,4 @@ async def activities(request: web.Request) -> web.StreamResponse:
             "stale": fetched.stale,
         }
 
-    return request.app[VIEWS].render(
-        key, stamp_of(fetched), build, inputs=(fetched,), version=version
-    )
+    return request.app[VIEWS].render(key, build, inputs=(fetched,), version=version)

@@ -31,7 +31,7 @@ from ..core.symbols import is_crypto
 from ..state import RUNTIME
 from .identity import identify
 from .portfolio import CLASSIFIER
-from .view_cache import VIEWS, fresh_view, stamp_of
+from .view_cache import VIEWS, fresh_view
 
 routes = web.RouteTableDef()
 ANALYTICS_CACHE = web.AppKey("analytics_cache", AnalyticsCache)
@@ -109,8 +109,8 @@ async def analytics(request: web.Request) -> web.Response:
         return body
 
     inputs = (positions, account)
-    stamp = (*stamp_of(*inputs), today)  # the same inputs on the same day: the same result
-    return request.app[VIEWS].render(view_key, stamp, build, inputs=inputs, version=version)
+    # The same inputs on the same day: the same result.
+    return request.app[VIEWS].render(view_key, build, inputs=inputs, version=version, also=(today,))
 
 
 def setup(app: web.Application) -> None:

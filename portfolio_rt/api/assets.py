@@ -11,7 +11,7 @@ from ..state import RUNTIME
 from .identity import identify
 from .params import AssetPath, parse_path
 from .portfolio import CLASSIFIER, sector_label
-from .view_cache import VIEWS, fresh_view, stamp_of
+from .view_cache import VIEWS, fresh_view
 
 routes = web.RouteTableDef()
 INDUSTRIES = web.AppKey("industries", dict)
@@ -29,7 +29,6 @@ async def asset(request: web.Request) -> web.Response:
     fetched = await request.app[RUNTIME].gateway.asset(wanted)
     return request.app[VIEWS].render(
         key,
-        stamp_of(fetched),
         lambda: _asset_json(request, fetched.value, fetched.stale),
         inputs=(fetched,),
         version=version,

@@ -21,7 +21,7 @@ from ..state import IDEMPOTENCY, RUNTIME, SETTINGS
 from .identity import identify
 from .params import BankAccountBody, DepositBody, deposit_body, parse_body
 from .responses import json_response
-from .view_cache import VIEWS, fresh_view, stamp_of
+from .view_cache import VIEWS, fresh_view
 
 log = structlog.get_logger("portfolio_rt.funds")
 _REPLAYED = {"Idempotent-Replayed": "true"}
@@ -67,7 +67,6 @@ async def list_bank_accounts(request: web.Request) -> web.Response:
     fetched = await request.app[RUNTIME].gateway.ach_relationships(identity.account_id)
     return request.app[VIEWS].render(
         key,
-        stamp_of(fetched),
         lambda: {"bank_accounts": [bank_json(r) for r in fetched.value], "stale": fetched.stale},
         inputs=(fetched,),
         version=version,
@@ -126,7 +125,6 @@ async def list_transfers(request: web.Request) -> web.Response:
     fetched = await request.app[RUNTIME].gateway.transfers(identity.account_id)
     return request.app[VIEWS].render(
         key,
-        stamp_of(fetched),
         lambda: {"transfers": [transfer_json(t) for t in fetched.value], "stale": fetched.stale},
         inputs=(fetched,),
         version=version,

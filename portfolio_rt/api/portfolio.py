@@ -46,7 +46,7 @@ from ..core.periods import NEW_YORK, PERIODS_PER_YEAR
 from ..state import RUNTIME, SETTINGS
 from .identity import identify
 from .params import HistoryParams, parse_query
-from .view_cache import VIEWS, ViewCache, stamp_of, view_version
+from .view_cache import VIEWS, ViewCache, view_version
 
 routes = web.RouteTableDef()
 
@@ -118,7 +118,7 @@ async def summary(request: web.Request) -> web.StreamResponse:
         }
 
     inputs = (account, flows_fetched, clock, profile, since_opening, transfers)
-    return views.render(key, stamp_of(*inputs), build, inputs=inputs, version=version)
+    return views.render(key, build, inputs=inputs, version=version)
 
 
 def _created_at(account: Any) -> datetime:
@@ -229,8 +229,7 @@ async def history(request: web.Request) -> web.StreamResponse:
         }
 
     inputs = (account, positions, fetched, since_opening, trade, flows_fetched, clock)
-    stamp = (*stamp_of(*inputs), len(closes))
-    return views.render(key, stamp, build, inputs=inputs, version=version)
+    return views.render(key, build, inputs=inputs, version=version, also=(len(closes),))
 
 
 def _pct(fraction: float | None, places: int = 4) -> float | None:
@@ -376,7 +375,7 @@ async def positions(request: web.Request) -> web.StreamResponse:
         }
 
     inputs = (held, account, assets, fills)
-    return views.render(key, stamp_of(*inputs), build, inputs=inputs, version=version)
+    return views.render(key, build, inputs=inputs, version=version)
 
 
 def _position_row(

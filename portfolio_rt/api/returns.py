@@ -17,7 +17,7 @@ from ..core.periods import NEW_YORK
 from ..state import RUNTIME
 from .identity import identify
 from .params import ACTIVITY_NAMES, RealizedParams, parse_query
-from .view_cache import VIEWS, fresh_view, stamp_of
+from .view_cache import VIEWS, fresh_view
 
 routes = web.RouteTableDef()
 
@@ -41,7 +41,6 @@ async def realized(request: web.Request) -> web.Response:
     fetched = await request.app[RUNTIME].gateway.all_activities(identity.account_id, ("FILL",))
     return request.app[VIEWS].render(
         key,
-        stamp_of(fetched),
         lambda: _realized_json(fetched.value, asked, this_year, fetched.stale),
         inputs=(fetched,),
         version=version,
@@ -116,7 +115,7 @@ async def dividend_income(request: web.Request) -> web.Response:
         return _income_json(income(dividends, today, cost), fetched.stale or positions.stale)
 
     inputs = (fetched, positions)
-    return request.app[VIEWS].render(key, stamp_of(*inputs), build, inputs=inputs, version=version)
+    return request.app[VIEWS].render(key, build, inputs=inputs, version=version)
 
 
 def _income_json(result: Any, stale: bool) -> dict[str, Any]:

@@ -24,10 +24,6 @@ from ..state import RUNTIME
 Stamp = tuple[object, ...]
 
 
-def stamp_of(*inputs: Fetched[Any]) -> Stamp:
-    return tuple((f.fetched_at, f.stale) for f in inputs)
-
-
 @dataclass
 class _View:
     stamp: Stamp
@@ -57,18 +53,20 @@ class ViewCache:
     def render(
         self,
         key: Hashable,
-        stamp: Stamp,
         build: Callable[[], Any],
         *,
-        inputs: Sequence[Fetched[Any]] = (),
-        version: Version | None = None,
+        inputs: Sequence[Fetched[Any]],
+        version: Version,
+        also: tuple[object, ...] = (),
     ) -> web.Response:
-        """The cached body when the inputs are the same ones, else `build()` serialised.
+        """The cached body when the inputs are the same ones (and `also`, whatever else the
+        body depends on), else `build()` serialised.
 
-        With `inputs` and `version` (the read cache's, taken before the inputs were read),
-        the view can be answered by `fresh` until the first input is due for its refresh
-        ahead of expiry; from then the route reads its inputs again, which starts that refresh
-        in the background, and gets this body back while the inputs are the same."""
+        `version` is the read cache's, taken before the inputs were read: the view can be
+        answered by `fresh` until the first input is due for its refresh ahead of expiry;
+        from then the route reads its inputs again, which starts that refresh in the
+        background, and gets this body back while the inputs are the same."""
+        stamp = (*((f.fetched_at, f.stale) for f in inputs), *also)
         entry = self._entries.get(key)
         if entry is not None and entry.stamp == stamp:
             self._entries.move_to_end(key)
@@ -78,7 +76,7 @@ class ViewCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
-        if inputs and version is not None:
+        if inputs:
             entry.fresh_until = min(f.refresh_at for f in inputs)
             entry.version = version
         return web.Response(body=entry.body, content_type="application/json")

@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import orjson
 
-from portfolio_rt.api.view_cache import ViewCache, stamp_of
+from portfolio_rt.api.view_cache import ViewCache
 from portfolio_rt.broker.read_cache import ReadCache
 from tests.fixtures.clock import SecondsClock
 
@@ -44,7 +44,7 @@ async def test_a_view_is_fresh_until_its_first_input_is_due_for_refresh() -> Non
             builds.append(1)
             return {"cash": inputs[0].value["cash"]}
 
-        rendered = views.render(key, stamp_of(*inputs), build, inputs=inputs, version=version)
+        rendered = views.render(key, build, inputs=inputs, version=version)
         return rendered.body  # type: ignore[return-value]
 
     key = ("summary", account)
@@ -75,7 +75,7 @@ async def test_a_refetched_or_dropped_input_ends_the_view_at_once() -> None:
     await cache.get(("positions", mine), 10.0, value)
     version = cache.version_of(mine)
     fetched = await cache.get(("positions", mine), 10.0, value)
-    views.render(("positions", mine), stamp_of(fetched), dict, inputs=(fetched,), version=version)
+    views.render(("positions", mine), dict, inputs=(fetched,), version=version)
     assert views.fresh(("positions", mine), cache.version_of(mine)) is not None
     await cache.get(("positions", other), 10.0, value)  # another account's answers
     assert views.fresh(("positions", mine), cache.version_of(mine)) is not None
@@ -95,9 +95,9 @@ async def test_a_view_rendered_while_an_input_was_refreshed_is_not_trusted() -> 
 
     before = cache.version_of(account)
     fetched = await cache.get(("orders", account), 10.0, value)  # stores: a new version
-    views.render(("orders", account), stamp_of(fetched), dict, inputs=(fetched,), version=before)
+    views.render(("orders", account), dict, inputs=(fetched,), version=before)
     assert views.fresh(("orders", account), cache.version_of(account)) is None
     again = cache.version_of(account)
     hit = await cache.get(("orders", account), 10.0, value)
-    views.render(("orders", account), stamp_of(hit), dict, inputs=(hit,), version=again)
+    views.render(("orders", account), dict, inputs=(hit,), version=again)
     assert views.fresh(("orders", account), cache.version_of(account)) is not None
