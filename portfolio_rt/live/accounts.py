@@ -4,7 +4,7 @@ net deposits since that close (a deposit is not a gain), read through the broker
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
@@ -13,6 +13,7 @@ from ..broker.flows import cash_flows, today_flows
 from ..broker.gateway import BrokerGateway, decimal_of
 from ..core.money import ZERO
 from ..core.periods import NEW_YORK
+from .position_figures import PositionBasis
 
 
 @dataclass
@@ -23,6 +24,8 @@ class AccountFacts:
     day: date
     positions: dict[str, float]
     prices: dict[str, float]
+    bases: dict[str, PositionBasis] = field(default_factory=dict)
+    """What each position's returns are measured against (the positions topic's figures)."""
 
 
 def market_day(now: datetime | None = None) -> date:
@@ -45,10 +48,14 @@ async def load_account(gateway: BrokerGateway, account_id: str, *, fresh: bool) 
     day = market_day(now)
     held: dict[str, float] = {}
     prices: dict[str, float] = {}
+    bases: dict[str, PositionBasis] = {}
     for p in positions.value:
         qty = decimal_of(p.qty) or ZERO
         if qty:
             held[p.symbol] = float(qty)
+            value = decimal_of(p.market_value) or ZERO
+            today = decimal_of(p.unrealized_intraday_pl) or ZERO
+            bases[p.symbol] = PositionBasis.of(decimal_of(p.cost_basis) or ZERO, value - today)
         price = decimal_of(p.current_price)
         if price:
             prices[p.symbol] = float(price)
@@ -60,6 +67,7 @@ async def load_account(gateway: BrokerGateway, account_id: str, *, fresh: bool) 
         day=day,
         positions=held,
         prices=prices,
+        bases=bases,
     )
 
 

@@ -10,7 +10,14 @@ from typing import Literal
 
 from . import messages
 
-Kind = Literal["snapshot", "update", "status", "error"]
+Kind = Literal["snapshot", "update", "positions", "subscribed", "status", "error"]
+
+TOPICS = frozenset({"value", "positions"})
+"""What a socket may subscribe to: `value` (updates; on by default) and `positions`."""
+
+
+LATEST = b""
+"""A queued positions message to be rendered complete when written (see `send_positions`)."""
 
 
 def _never(_data: bytes) -> bool:
@@ -21,9 +28,12 @@ class LiveConnection:
     """What the hub sends to one socket; the transport's writer task drains `queue`.
 
     An update replaces an update still waiting in the queue (a slow client gets only the
-    latest value); any other message past `max_pending` marks the client overflowed, and the
-    transport closes it. An update for an idle socket (nothing queued, no write in progress)
-    skips the queue: `write_now` puts it on the wire at once.
+    latest value); a positions message arriving while another still waits turns the waiting
+    one into a complete message rendered when it is written (the latest state of every
+    position, so no moved price is lost); any other message past `max_pending` marks the
+    client overflowed, and the transport closes it. An update or positions message for an
+    idle socket (nothing queued, no write in progress) skips the queue: `write_now` puts it
+    on the wire at once.
     """
 
     def __init__(
@@ -58,6 +68,10 @@ class LiveConnection:
         (set by the transport); False leaves it to the queue."""
         self.ending: tuple[int, str] | None = None
         """Set by `end`: the close code and reason the writer closes the socket with."""
+        self.topics: set[str] = {"value"}
+        self.complete_positions: Callable[[], bytes | None] = lambda: None
+        """A complete positions message of the account as it stands (set by the transport);
+        what a queued positions message becomes when a later one overtakes it."""
 
     def end(self, code: int, reason: str) -> None:
         """Close the socket with `code` (its session ended or expired): nothing more is sent
@@ -103,12 +117,29 @@ class LiveConnection:
         finally:
             self._waiter = None
 
+    def send_positions(self, body: bytes) -> bool:
+        """A positions message serialised once for the account. True when it went straight
+        to the socket. One waiting in the queue already is marked to be rendered complete at
+        write time (`LATEST`), and this one dropped: the complete one carries it."""
+        if self.closed or self.overflowed or not self.ready:
+            return False
+        queue = self.queue
+        if not queue and not self.sending_since and self.write_now(body):
+            return True
+        for i, (kind, _data) in enumerate(queue):
+            if kind == "positions":
+                queue[i] = ("positions", LATEST)
+                self.replaced += 1
+                return False
+        self.send(body, "positions")
+        return False
+
     def send_update(self, body: bytes) -> bool:
         """An update serialised once for the account; this socket's seq is added here.
 
         True when it went straight to the socket, False when it was queued (or dropped: the
         socket is closed or has no snapshot yet)."""
-        if self.closed or self.overflowed or not self.ready:
+        if self.closed or self.overflowed or not self.ready or "value" not in self.topics:
             return False
         data = messages.with_seq(body, self.next_seq())
         if not self.queue and not self.sending_since and self.write_now(data):

@@ -111,6 +111,7 @@ class RealtimeEngine:
         self.hub.on_unwatch = self.revaluer.unwatch
         if metrics is not None:
             self.hub.on_written = lambda count: metrics.ws_pushed("update", count)
+            self.hub.on_written_positions = lambda count: metrics.ws_pushed("positions", count)
             self.revaluer.on_step = metrics.realtime_flushed
         self.collector = (
             SymbolCollector(
@@ -440,6 +441,16 @@ class RealtimeEngine:
             status=self.status_for(conn.account_id),
             seq=conn.next_seq(),
         )
+
+    def set_topics(self, conn: LiveConnection, topics: set[str]) -> None:
+        """The socket's topics are now `topics`: say so, then (when it newly takes positions)
+        send its first, complete positions message."""
+        newly = self.hub.set_topics(conn, topics)
+        conn.send(messages.subscribed(conn.topics), "subscribed")
+        if newly:
+            first = self.revaluer.first_positions(conn.account_id)
+            if first is not None:
+                conn.send(first, "positions")
 
     # -- readiness ---------------------------------------------------------------------------
     def stream_readiness(self) -> dict[str, object]:

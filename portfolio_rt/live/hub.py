@@ -25,10 +25,13 @@ class LiveHub:
         self.by_account: dict[str, set[LiveConnection]] = {}
         self.by_token: dict[str, set[LiveConnection]] = {}
         self.sockets: dict[LiveConnection, web.WebSocketResponse] = {}
+        self.positions_of: dict[str, set[LiveConnection]] = {}
+        """account → its sockets subscribed to the positions topic."""
         self._ids = itertools.count(1)
         self.on_unwatch: Callable[[str], None] | None = None
         self.on_written: Callable[[int], None] = lambda _count: None
         """Told how many updates went straight to sockets (the writers count the rest)."""
+        self.on_written_positions: Callable[[int], None] = lambda _count: None
 
     def __len__(self) -> int:
         return len(self.sockets)
@@ -45,10 +48,29 @@ class LiveHub:
         """Open sockets of the account on this instance."""
         return len(self.by_account.get(account_id, ()))
 
+    def set_topics(self, conn: LiveConnection, topics: set[str]) -> bool:
+        """The socket's topics are now `topics`; True when it newly takes positions."""
+        had = "positions" in conn.topics
+        conn.topics = set(topics)
+        wants = "positions" in topics
+        if wants and not had:
+            self.positions_of.setdefault(conn.account_id, set()).add(conn)
+        elif had and not wants:
+            self._drop_positions(conn)
+        return wants and not had
+
+    def _drop_positions(self, conn: LiveConnection) -> None:
+        subscribed = self.positions_of.get(conn.account_id)
+        if subscribed is not None:
+            subscribed.discard(conn)
+            if not subscribed:
+                del self.positions_of[conn.account_id]
+
     def remove(self, conn: LiveConnection) -> None:
         conn.closed = True
         conn.wake()
         self.sockets.pop(conn, None)
+        self._drop_positions(conn)
         same_token = self.by_token.get(conn.token_id)
         if same_token is not None:
             same_token.discard(conn)
@@ -95,6 +117,16 @@ class LiveHub:
                 written += conn.send_update(body)
         if written:
             self.on_written(written)
+
+    def push_positions(self, messages: list[tuple[str, bytes]]) -> None:
+        """Each account's positions message (serialised once) to its subscribed sockets."""
+        written = 0
+        positions_of = self.positions_of
+        for account_id, body in messages:
+            for conn in positions_of.get(account_id, ()):
+                written += conn.send_positions(body)
+        if written:
+            self.on_written_positions(written)
 
     def sweep(self, now: float, send_timeout_s: float) -> int:
         """Drop the clients whose current write has been stuck for `send_timeout_s` (they

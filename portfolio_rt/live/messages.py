@@ -84,3 +84,22 @@ def changed(what: Iterable[str]) -> bytes:
     """The broker changed parts of the account (a fill, a transfer, a dividend): the page
     reloads those sections (`positions`, `orders`, `activities`, `transfers`)."""
     return dumps({"type": "changed", "what": sorted(set(what))})
+
+
+def subscribed(topics: Iterable[str]) -> bytes:
+    """The socket's topics after a subscribe or unsubscribe."""
+    return dumps({"type": "subscribed", "topics": sorted(set(topics))})
+
+
+def positions(rows: list[dict[str, object]], *, complete: bool, total: str, as_of: str) -> bytes:
+    """The positions topic's message: every position (`complete`), or those whose price moved
+    since the account's last one; `total` weighs the positions a partial message leaves out."""
+    return dumps(
+        {
+            "type": "positions",
+            "complete": complete,
+            "positions": rows,
+            "total_market_value": total,
+            "as_of": as_of,
+        }
+    )

@@ -17,7 +17,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -31,6 +31,7 @@ from .accounts import AccountFacts, market_day
 from .holdings import HoldingsIndex
 from .hub import LiveHub
 from .messages import AccountValue
+from .position_figures import PositionBasis, cents_text, exact_product, position_row
 from .prices import PriceMap
 from .watchers import Watchers
 
@@ -52,6 +53,9 @@ class Book:
     loaded_at: float
     pushed: tuple[Decimal, Decimal] | None = None
     last_total: float = -1.0
+    bases: dict[str, PositionBasis] = field(default_factory=dict)
+    sent: dict[str, float] = field(default_factory=dict)
+    """symbol → the price its last positions message carried; empty: the next is complete."""
 
 
 class Revaluer(BackgroundTask):
@@ -125,9 +129,12 @@ class Revaluer(BackgroundTask):
     def _apply_facts(self, account: str, facts: AccountFacts) -> Book:
         basis = TodayBasis.of(facts.last_equity, facts.flows_today)
         book = Book(facts.cash, facts.last_equity, basis, facts.day, time.monotonic())
+        book.bases = facts.bases
         old = self.books.get(account)
         if old is not None:
             book.pushed = old.pushed
+            if old.bases == facts.bases and self.index.positions(account) == facts.positions:
+                book.sent = old.sent  # same holdings: the positions topic goes on from there
         if not self.hub.watching(account):
             # the last socket went away while loading: keep nothing
             self.books.pop(account, None)
@@ -175,13 +182,19 @@ class Revaluer(BackgroundTask):
         if watched:
             self.watchers.add(account, self.index.positions(account))
             self._force.add(account)
+            book = self.books[account]
+            book.sent = {}  # the holdings changed: the next positions message is complete
+            book.last_total = -1.0
 
     def refresh(self, account: str, *, cash_only: bool = False) -> None:
         """Reload one watched account's facts now (it traded or moved money); `cash_only`
         reads its cash and last close alone, when its positions are known (a fill's event
-        carries them) and no deposit moved (today's flows stand)."""
+        carries them) and no deposit moved (today's flows stand). An account whose positions
+        are followed live is read whole: its positions' cost bases move with a trade."""
         if account not in self.books:
             return
+        if account in self.hub.positions_of:
+            cash_only = False
         if cash_only and self._load_cash is not None:
             task = asyncio.create_task(self._refresh_cash(account))
         else:
@@ -253,6 +266,70 @@ class Revaluer(BackgroundTask):
             as_of=datetime.now(UTC),
         )
 
+    # -- positions topic ---------------------------------------------------------------------
+    def positions_body(
+        self, account: str, book: Book, total: float, as_of: str, *, record: bool
+    ) -> bytes | None:
+        """The account's positions message at `total` (its positions' summed value): every
+        position when none was sent since its facts were read, else those whose price moved
+        since the last message (None when none did). `record` makes this the account's last
+        message (the one its subscribers share); a single socket's complete message is not."""
+        sent = book.sent
+        complete = not sent or not record
+        price_of = self.prices.prices.get
+        bases = book.bases
+        rows = []
+        for symbol, qty in self.index.positions(account).items():
+            price = price_of(symbol)
+            if price is None:
+                price = self._price_of_last_resort(symbol)
+            if not complete and sent.get(symbol) == price:
+                continue
+            if record:
+                sent[symbol] = price
+            rows.append(position_row(symbol, qty, price, bases.get(symbol), total))
+        if not rows and not complete:
+            return None
+        total_text = cents_text(total, lambda: self._exact_total(account))
+        return messages.positions(rows, complete=complete, total=total_text, as_of=as_of)
+
+    def _exact_total(self, account: str) -> Decimal:
+        """The positions' summed value in Decimal (`positions_value` exactly)."""
+        total = Decimal(0)
+        for symbol, qty in self.index.positions(account).items():
+            price = self.prices.prices.get(symbol)
+            if price is None:
+                price = self._price_of_last_resort(symbol)
+            total += exact_product(qty, price)
+        return total
+
+    def positions_now(self, account: str) -> bytes | None:
+        """A complete positions message of a watched account as it stands (one socket's)."""
+        book = self.books.get(account)
+        if book is None:
+            return None
+        as_of = messages.as_of_text(datetime.now(UTC)).decode()
+        return self.positions_body(
+            account, book, self.positions_value(account), as_of, record=False
+        )
+
+    def first_positions(self, account: str) -> bytes | None:
+        """A socket took the positions topic: its first (complete) message now, or None when
+        the account's next step sends a complete one to all its subscribers anyway."""
+        book = self.books.get(account)
+        if book is None:
+            return None
+        if len(self.hub.positions_of.get(account, ())) <= 1:
+            book.sent = {}  # its only subscriber: what the account last sent is this message
+            as_of = messages.as_of_text(datetime.now(UTC)).decode()
+            total = self.positions_value(account)
+            return self.positions_body(account, book, total, as_of, record=True)
+        if not book.sent:  # the others wait for a complete one: the next step sends it to all
+            self._force.add(account)
+            book.last_total = -1.0
+            return None
+        return self.positions_now(account)
+
     def _moved(self) -> tuple[float, set[str], set[str]]:
         """One step: drain the dirty symbols, pick the phase whose turn it is, and return
         (the oldest tick since that phase was last served, the symbols that moved since,
@@ -279,7 +356,10 @@ class Revaluer(BackgroundTask):
         books = self.books
         positions_value = self.positions_value
         equity_of = self.equity
+        followed = self.hub.positions_of
         updates: list[tuple[str, bytes]] = []
+        rows: list[tuple[str, bytes]] = []
+        as_of_str = as_of.decode()
         for account in accounts:
             book = books.get(account)
             if book is None:
@@ -288,6 +368,10 @@ class Revaluer(BackgroundTask):
             if total == book.last_total:
                 continue  # nothing this account holds moved enough to change its sum
             book.last_total = total
+            if account in followed:
+                body = self.positions_body(account, book, total, as_of_str, record=True)
+                if body is not None:
+                    rows.append((account, body))
             equity = equity_of(book, total)
             gain = book.basis.gain(equity)
             key = (equity, gain.amount)
@@ -296,6 +380,8 @@ class Revaluer(BackgroundTask):
             book.pushed = key
             updates.append((account, messages.update_body(equity, gain, as_of)))
         self.hub.push_updates(updates)
+        if rows:
+            self.hub.push_positions(rows)
         return len(updates)
 
     async def flush(self) -> int:

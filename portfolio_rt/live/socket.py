@@ -28,7 +28,7 @@ from ..config import RealtimeSettings
 from ..core.errors import Forbidden, RateLimited, ServiceError, Unauthorized
 from ..ops.metrics import Metrics
 from . import close_codes, messages
-from .connection import LiveConnection
+from .connection import LATEST, TOPICS, LiveConnection
 from .engine import RealtimeEngine
 from .frames import text_frame
 
@@ -109,6 +109,11 @@ async def _write_loop(ws: web.WebSocketResponse, conn: LiveConnection, metrics: 
                 return
             while queue and not conn.closed:
                 kind, data = queue.popleft()
+                if data is LATEST:  # positions overtaken while waiting: the latest, complete
+                    rendered = conn.complete_positions()
+                    if rendered is None:
+                        continue
+                    data = rendered
                 conn.sending_since = loop.time()
                 await ws.send_frame(data, WSMsgType.TEXT)
                 conn.sending_since = 0.0
@@ -170,6 +175,7 @@ async def serve(
     if transport is not None:
         conn.abort = transport.abort
         conn.write_now = _direct_writer(ws, transport)
+    conn.complete_positions = lambda: engine.revaluer.positions_now(conn.account_id)
     hub.add(conn, ws)
     writer = asyncio.create_task(_write_loop(ws, conn, metrics), name=f"live-writer-{conn.id}")
     expiry = asyncio.get_running_loop().call_later(
@@ -193,9 +199,9 @@ async def serve(
             return
         conn.ready = conn.ending is None
         conn.send(snapshot, "snapshot")
-        async for msg in ws:  # browsers send nothing; this loop answers pings and sees closes
-            if msg.type is WSMsgType.TEXT and _asks_snapshot(msg.data):
-                await _resend_snapshot(engine, conn)
+        async for msg in ws:  # this loop also answers pings and sees closes
+            if msg.type is WSMsgType.TEXT:
+                await _client_message(engine, conn, msg.data)
     finally:
         expiry.cancel()
         hub.remove(conn)
@@ -233,10 +239,32 @@ async def _stop_writer(
     await asyncio.wait({writer}, timeout=1.0)
 
 
-def _asks_snapshot(text: str) -> bool:
-    """`{"type":"snapshot"}`: the client wants a fresh snapshot (e.g. after a gap)."""
+async def _client_message(engine: RealtimeEngine, conn: LiveConnection, text: str) -> None:
+    """What a client may ask once connected: a fresh snapshot, or topics on or off. Anything
+    else is answered with an error; the socket stays open."""
     try:
         body = orjson.loads(text)
     except orjson.JSONDecodeError:
-        return False
-    return isinstance(body, dict) and body.get("type") == "snapshot"
+        body = None
+    kind = body.get("type") if isinstance(body, dict) else None
+    if kind == "snapshot":
+        await _resend_snapshot(engine, conn)
+    elif kind in ("subscribe", "unsubscribe"):
+        assert isinstance(body, dict)
+        topics = body.get("topics")
+        if not (isinstance(topics, list) and topics and all(isinstance(t, str) for t in topics)):
+            conn.send(messages.error("bad_request", "topics must be a list of names."), "error")
+            return
+        unknown = sorted(set(topics) - TOPICS)
+        if unknown:
+            known = ", ".join(sorted(TOPICS))
+            message = f"Unknown topic {', '.join(unknown)}; the topics are {known}."
+            conn.send(messages.error("bad_request", message), "error")
+            return
+        engine.set_topics(
+            conn, conn.topics | set(topics) if kind == "subscribe" else conn.topics - set(topics)
+        )
+    elif kind != "auth":  # a late auth message changes nothing: the socket is authenticated
+        conn.send(
+            messages.error("bad_request", "Send snapshot, subscribe or unsubscribe."), "error"
+        )

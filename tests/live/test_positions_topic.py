@@ -1,0 +1,204 @@
+"""The positions topic: each subscribed socket hears the positions whose price moved, figured
+as the broker figures them, and nothing about any other account."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from aiohttp import ClientWebSocketResponse
+
+from portfolio_rt.core.money import money
+from tests.fixtures.live import Live, next_message, settle, wait_for
+
+ROW = {
+    "symbol",
+    "qty",
+    "current_price",
+    "market_value",
+    "today_pl",
+    "today_plpc",
+    "unrealized_pl",
+    "unrealized_plpc",
+    "weight_pct",
+}
+
+
+def held(live: Live, account: UUID) -> dict[str, Decimal]:
+    return {p.symbol: p.qty for p in live.sandbox.ledger.positions(account)}
+
+
+def assert_priced(live: Live, account: UUID, message: dict[str, Any]) -> None:
+    """Every row's value is qty x its price to the cent, the price the stream's latest."""
+    qty = held(live, account)
+    for row in message["positions"]:
+        assert set(row) == ROW
+        assert Decimal(row["qty"]) == qty[row["symbol"]]
+        trade = live.sandbox.ticker.latest_trade(row["symbol"])
+        assert trade is not None
+        assert Decimal(row["current_price"]) == trade.price
+        assert row["market_value"] == str(money(qty[row["symbol"]] * trade.price))
+
+
+async def subscribed(live: Live, account: UUID, symbols: int) -> ClientWebSocketResponse:
+    ws = await live.socket(account)
+    assert (await next_message(ws))["type"] == "snapshot"
+    await settle(live, account, symbols)
+    await ws.send_json({"type": "subscribe", "topics": ["positions"]})
+    return ws
+
+
+async def test_first_message_is_complete_and_reconciles_with_the_positions_route(
+    live: Live,
+) -> None:
+    maya = live.sandbox.personas["maya"]
+    live.publish({"VTI": "300.00", "QQQ": "500.00", "BND": "70.00", "VXUS": "60.00"})
+    ws = await subscribed(live, maya, 4)
+    assert (await wait_for(ws, lambda m: m["type"] == "subscribed"))["topics"] == [
+        "positions",
+        "value",
+    ]
+    first = await wait_for(ws, lambda m: m["type"] == "positions")
+    assert first["complete"] is True
+    assert {r["symbol"] for r in first["positions"]} == set(held(live, maya))
+    assert_priced(live, maya, first)
+    weights = [r["weight_pct"] for r in first["positions"]]
+    assert abs(sum(weights) - 100) <= 0.01 * len(weights)
+    total = sum((Decimal(r["market_value"]) for r in first["positions"]), Decimal(0))
+    assert abs(Decimal(first["total_market_value"]) - total) <= Decimal("0.01") * len(weights)
+
+    # The broker's own rows at the same prices: the same money, to the cent.
+    rest = await live.client.get("/api/portfolio/positions", headers=live.bearer(maya))
+    assert rest.status == 200
+    by_symbol = {r["symbol"]: r for r in (await rest.json())["positions"]}
+    for row in first["positions"]:
+        broker = by_symbol[row["symbol"]]
+        assert Decimal(broker["current_price"]) == Decimal(row["current_price"])
+        for field in ("market_value", "unrealized_pl", "today_pl"):
+            assert row[field] == broker[field], (row["symbol"], field)
+        for field in ("unrealized_plpc", "today_plpc"):
+            assert abs(row[field] - broker[field]) <= 0.01, (row["symbol"], field)
+        assert abs(row["weight_pct"] - broker["weight_pct"]) <= 0.01
+    await ws.close()
+
+
+async def test_a_moved_price_reaches_its_holders_and_nothing_unmoved_is_resent(
+    live: Live,
+) -> None:
+    maya = live.sandbox.personas["maya"]
+    jordan = live.sandbox.personas["jordan"]
+    assert "VTI" not in held(live, jordan)
+    assert "NVDA" not in held(live, maya)
+    maya_ws = await subscribed(live, maya, 4)
+    jordan_ws = await subscribed(live, jordan, len(held(live, jordan)))
+    await wait_for(maya_ws, lambda m: m["type"] == "positions" and m["complete"])
+    await wait_for(jordan_ws, lambda m: m["type"] == "positions" and m["complete"])
+
+    live.publish({"VTI": "311.17"})
+    moved = await wait_for(
+        maya_ws,
+        lambda m: (
+            m["type"] == "positions" and any(r["current_price"] == "311.17" for r in m["positions"])
+        ),
+    )
+    assert moved["complete"] is False
+    assert [r["symbol"] for r in moved["positions"]] == ["VTI"]
+    assert_priced(live, maya, moved)
+
+    live.publish({"NVDA": "901.33"})
+    theirs = await wait_for(
+        jordan_ws,
+        lambda m: m["type"] == "positions" and any(r["symbol"] == "NVDA" for r in m["positions"]),
+    )
+    assert [r["symbol"] for r in theirs["positions"]] == ["NVDA"]
+    assert_priced(live, jordan, theirs)
+    # Maya's socket heard nothing of NVDA, and nothing more of VTI, in the meantime.
+    await asyncio.sleep(0.4)
+    while (msg := await _pending(maya_ws)) is not None:
+        if msg["type"] == "positions":
+            assert all(r["symbol"] not in held(live, jordan) for r in msg["positions"])
+            assert [r["symbol"] for r in msg["positions"]] != ["VTI"]
+    await maya_ws.close()
+    await jordan_ws.close()
+
+
+async def _pending(ws: ClientWebSocketResponse) -> dict[str, Any] | None:
+    """The next message already received, None when none is waiting."""
+    try:
+        return await next_message(ws, within_s=0.05)
+    except TimeoutError:
+        return None
+
+
+async def test_value_only_sockets_get_no_positions_and_unsubscribing_stops_them(
+    live: Live,
+) -> None:
+    maya = live.sandbox.personas["maya"]
+    plain = await live.socket(maya)
+    assert (await next_message(plain))["type"] == "snapshot"
+    ws = await subscribed(live, maya, 4)
+    await wait_for(ws, lambda m: m["type"] == "positions")
+    await ws.send_json({"type": "unsubscribe", "topics": ["positions"]})
+    assert await wait_for(ws, lambda m: m["type"] == "subscribed") == {
+        "type": "subscribed",
+        "topics": ["value"],
+    }
+    live.publish({"VTI": "305.55"})
+    for sock in (plain, ws):
+        update = await wait_for(sock, lambda m: m["type"] == "update")
+        assert update["equity"] == str(live.expected_equity(maya))
+    await asyncio.sleep(0.3)
+    for sock in (plain, ws):
+        while (msg := await _pending(sock)) is not None:
+            assert msg["type"] != "positions"
+    await plain.close()
+    await ws.close()
+
+
+async def test_unknown_topics_and_messages_get_an_error_and_the_socket_stays_open(
+    live: Live,
+) -> None:
+    maya = live.sandbox.personas["maya"]
+    ws = await live.socket(maya)
+    assert (await next_message(ws))["type"] == "snapshot"
+    for bad in (
+        {"type": "subscribe", "topics": ["orders"]},
+        {"type": "subscribe", "topics": "positions"},
+        {"type": "subscribe"},
+        {"type": "dance"},
+    ):
+        await ws.send_json(bad)
+        error = await wait_for(ws, lambda m: m["type"] == "error")
+        assert error["code"] == "bad_request"
+        assert error["message"]
+    await ws.send_str("not json")
+    assert (await wait_for(ws, lambda m: m["type"] == "error"))["code"] == "bad_request"
+    await ws.send_json({"type": "subscribe", "topics": ["positions"]})
+    assert (await wait_for(ws, lambda m: m["type"] == "subscribed"))["topics"] == [
+        "positions",
+        "value",
+    ]
+    assert not ws.closed
+    await ws.close()
+
+
+async def test_a_second_tab_gets_its_own_complete_message(live: Live) -> None:
+    maya = live.sandbox.personas["maya"]
+    first = await subscribed(live, maya, 4)
+    await wait_for(first, lambda m: m["type"] == "positions" and m["complete"])
+    second = await subscribed(live, maya, 4)
+    opened = await wait_for(second, lambda m: m["type"] == "positions")
+    assert opened["complete"] is True
+    assert len(opened["positions"]) == 4
+    live.publish({"BND": "71.01"})
+    for ws in (first, second):
+        moved = await wait_for(
+            ws,
+            lambda m: m["type"] == "positions" and not m["complete"],
+        )
+        assert [r["symbol"] for r in moved["positions"]] == ["BND"]
+        assert_priced(live, maya, moved)
+    await first.close()
+    await second.close()
