@@ -167,6 +167,7 @@ def print_banner(app: web.Application, url: str) -> None:
         f"portfolio_rt listening on {url}",
         f"  dashboard: {url}/",
         f"  API:       {url}/api/openapi.json",
+        f"  live API:  {url}/api/asyncapi.json",
         f"  health:    {url}/health",
     ]
     running = app[RUNTIME].sandbox

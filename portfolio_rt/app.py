@@ -17,6 +17,7 @@ from .api import (
     activity,
     analytics,
     assets,
+    asyncapi,
     funds,
     health,
     live,
@@ -103,6 +104,7 @@ def create_app(settings: Settings) -> web.Application:
     assets.setup(app)
     funds.setup(app)
     openapi.setup(app)
+    asyncapi.setup(app)
     dashboard.setup(app)
     live.setup(app)
     return app

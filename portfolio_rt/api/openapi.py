@@ -233,6 +233,12 @@ def operations(settings: Settings) -> list[Operation]:
             "get", "/api/openapi.json", "get_openapi", "service", "This document",
             "OpenAPIDocument", security=[],
         ),
+        Operation(
+            "get", "/api/asyncapi.json", "get_asyncapi", "service",
+            "The live socket's messages (AsyncAPI 3.0)", "AsyncAPIDocument", security=[],
+            description="The socket `/ws/portfolio/{account_id}`: its messages each way, "
+            "topics and close codes.",
+        ),
     ]  # fmt: skip
 
 
@@ -240,6 +246,7 @@ def build_openapi(settings: Settings) -> dict[str, Any]:
     """The document: every route, parameter, body, answer and error of the JSON API."""
     schemas: dict[str, Schema] = dict(SCHEMAS)
     schemas["OpenAPIDocument"] = {"type": "object", "required": ["openapi", "paths"]}
+    schemas["AsyncAPIDocument"] = {"type": "object", "required": ["asyncapi", "channels"]}
     paths: dict[str, dict[str, Schema]] = {}
     for op in operations(settings):
         paths.setdefault(op.path, {})[op.method] = _operation(op, schemas)

@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient
 from portfolio_rt.sandbox.world import Sandbox
 
 Auth = Callable[..., dict[str, str]]
-PUBLIC = ("/api/auth/login", "/api/auth/logout", "/api/openapi.json")
-"""Logging in, logging out (done even without a session) and the API's own document."""
+PUBLIC = ("/api/auth/login", "/api/auth/logout", "/api/openapi.json", "/api/asyncapi.json")
+"""Logging in, logging out (done even without a session) and the published API documents."""
 
 
 def api_routes(client: TestClient) -> list[tuple[str, str]]:
