@@ -26,6 +26,7 @@ from ..analytics import (
 )
 from ..analytics.classification import Classifier
 from ..broker.gateway import decimal_of
+from ..core.money import money
 from ..core.periods import NEW_YORK
 from ..core.symbols import is_crypto
 from ..state import RUNTIME
@@ -64,6 +65,21 @@ def analytics_json(result: PortfolioAnalytics, as_of: datetime) -> dict[str, Any
     }
 
 
+def holding_shares(holdings: list[Holding], classifier: Classifier) -> list[dict[str, Any]]:
+    """How each holding splits over the breakdowns' buckets, so a page can weigh them again
+    at live prices (`exposures.breakdown` with the same classification)."""
+
+    def shares(parts: Any) -> list[dict[str, Any]]:
+        return [{"name": name, "share": share} for name, share in parts]
+
+    out = []
+    for h in holdings:
+        c = classifier.classify(h.symbol, h.asset_class)
+        split = {"asset_class": shares(c.asset_classes), "sector": shares(c.sectors)}
+        out.append({"symbol": h.symbol} | split)
+    return out
+
+
 @routes.get("/api/portfolio/analytics")
 async def analytics(request: web.Request) -> web.Response:
     identity = identify(request)
@@ -90,9 +106,9 @@ async def analytics(request: web.Request) -> web.Response:
     cache = request.app[ANALYTICS_CACHE]
     key = str(identity.account_id)
     result = cache.get(key, fingerprint, prices)
+    classifier: Classifier = request.app[CLASSIFIER]
     if result is None:
         closes = await gateway.daily_closes.closes(prices, today) if prices else {}
-        classifier: Classifier = request.app[CLASSIFIER]
 
         def compute() -> PortfolioAnalytics:
             # Aligning a year of closes per holding and scoring them: both off the event loop.
@@ -105,6 +121,8 @@ async def analytics(request: web.Request) -> web.Response:
 
     def build() -> dict[str, Any]:
         body = analytics_json(computed, datetime.now(UTC))
+        body["exposures"]["holdings"] = holding_shares(holdings, classifier)
+        body["exposures"]["cash"] = money(max(cash, Decimal(0)))
         body["stale"] = positions.stale or account.stale
         return body
 

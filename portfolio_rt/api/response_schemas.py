@@ -190,6 +190,14 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "Exposure": obj({"name": TEXT, "market_value": MONEY, "pct": {"type": "number"}}),
+    "Share": obj({"name": TEXT, "share": {"type": "number", "minimum": 0, "maximum": 1}}),
+    "HoldingExposure": obj(
+        {
+            "symbol": TEXT,
+            "asset_class": {"type": "array", "items": ref("Share")},
+            "sector": {"type": "array", "items": ref("Share")},
+        }
+    ),
     "Analytics": obj(
         {
             "risk": ref("Score"),
@@ -198,6 +206,13 @@ SCHEMAS: dict[str, Schema] = {
                 {
                     "asset_class": {"type": "array", "items": ref("Exposure")},
                     "sector": {"type": "array", "items": ref("Exposure")},
+                    "holdings": {
+                        "type": "array",
+                        "items": ref("HoldingExposure"),
+                        "description": "How each holding splits over the asset classes and "
+                        "sectors (funds looked through): the breakdowns again at live prices.",
+                    },
+                    "cash": MONEY,
                 }
             ),
             "methodology_version": TEXT,

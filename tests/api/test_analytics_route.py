@@ -33,13 +33,40 @@ async def test_shape_and_exposures_sum_to_the_account(
         assert score["label"]
         assert score["summary"].endswith(".")
         assert all({"name", "value", "explanation"} <= set(f) for f in score["factors"])
-    for breakdown in body["exposures"].values():
+    for breakdown in (body["exposures"]["asset_class"], body["exposures"]["sector"]):
         if breakdown:
             assert abs(sum(e["pct"] for e in breakdown) - 100) < 0.05
             total = sum(Decimal(e["market_value"]) for e in breakdown)
             equity = shared_sandbox.ledger.balances(shared_sandbox.personas[name]).equity
             assert abs(total - equity) <= equity * Decimal("0.01") + 1
     assert body["methodology_version"]
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+async def test_holdings_shares_weigh_back_to_the_breakdowns(
+    api: TestClient, auth_for: Auth, shared_sandbox: Sandbox, name: str
+) -> None:
+    """What the page does at live prices: each holding's value spread by its shares, plus the
+    cash, gives every bucket's amount."""
+    body = await fetch(api, auth_for, shared_sandbox, name)
+    exposures = body["exposures"]
+    account = shared_sandbox.personas[name]
+    values = {p.symbol: abs(p.market_value) for p in shared_sandbox.ledger.positions(account)}
+    assert {h["symbol"] for h in exposures["holdings"]} == set(values)
+    for view in ("asset_class", "sector"):
+        amounts: dict[str, Decimal] = {}
+        for holding in exposures["holdings"]:
+            assert abs(sum(s["share"] for s in holding[view]) - 1) < 1e-9
+            for part in holding[view]:
+                value = values[holding["symbol"]] * Decimal(repr(part["share"]))
+                amounts[part["name"]] = amounts.get(part["name"], Decimal(0)) + value
+        if Decimal(exposures["cash"]) > 0:
+            amounts["Cash"] = amounts.get("Cash", Decimal(0)) + Decimal(exposures["cash"])
+        expected = {e["name"]: Decimal(e["market_value"]) for e in exposures[view]}
+        assert set(expected) == {k for k, v in amounts.items() if v > 0}
+        for bucket, amount in expected.items():
+            # the sandbox's prices may tick between the answer and this read
+            assert abs(amounts[bucket] - amount) <= amount * Decimal("1e-4") + 1, (view, bucket)
 
 
 async def test_personas_score_as_calibrated(
