@@ -13,9 +13,12 @@ export function backoffDelay(attempt, { baseMs = 1000, maxMs = 30000, random = M
 }
 
 /**
- * `new LiveFeed({url, token, onSnapshot, onUpdate, onStatus, onChanged, onSessionEnded}).start()`;
+ * `new LiveFeed({url, token, topics, onSnapshot, onUpdate, onPositions, onStatus, onChanged, onSessionEnded}).start()`;
  * `stop()` ends it for good. `onChanged(what)` hears which parts of the account the broker
- * changed (`positions`, `orders`, `activities`, `transfers`): a fill, a transfer, a dividend. Status is 'connecting', 'live', 'stale', 'market_closed',
+ * changed (`positions`, `orders`, `activities`, `transfers`): a fill, a transfer, a dividend.
+ * `topics` beyond the value (e.g. `['positions']`) are asked for after each snapshot, so a
+ * reconnected socket has them too; `onPositions` hears the positions messages (the first after
+ * each subscription complete). Status is 'connecting', 'live', 'stale', 'market_closed',
  * 'reconnecting' or 'offline'. A close with 4401 (the session was logged out, here or on
  * another device, or expired) stops it and calls `onSessionEnded`.
  */
@@ -23,8 +26,10 @@ export class LiveFeed {
   constructor({
     url,
     token = null,
+    topics = [],
     onSnapshot = () => {},
     onUpdate = () => {},
+    onPositions = () => {},
     onStatus = () => {},
     onChanged = () => {},
     onSessionEnded = () => {},
@@ -33,7 +38,7 @@ export class LiveFeed {
     baseMs = 1000,
     maxMs = 30000,
   }) {
-    Object.assign(this, { url, token, onSnapshot, onUpdate, onStatus, onChanged, onSessionEnded, WebSocketImpl, timers });
+    Object.assign(this, { url, token, topics, onSnapshot, onUpdate, onPositions, onStatus, onChanged, onSessionEnded, WebSocketImpl, timers });
     this.backoff = { baseMs, maxMs };
     this.attempt = 0;
     this.seq = -1;
@@ -76,6 +81,7 @@ export class LiveFeed {
       return;
     }
     this.socket = socket;
+    this.subscribed = false;
     socket.onopen = () => {
       if (this.token) socket.send(JSON.stringify({ type: 'auth', token: this.token }));
     };
@@ -107,6 +113,10 @@ export class LiveFeed {
         this.seq = Number(message.seq ?? -1);
         this.onSnapshot(message);
         this.onStatus(message.status || 'live');
+        if (this.topics.length && !this.subscribed && this.socket) {
+          this.subscribed = true;
+          this.socket.send(JSON.stringify({ type: 'subscribe', topics: this.topics }));
+        }
         break;
       case 'update': {
         const seq = Number(message.seq ?? this.seq + 1);
@@ -115,6 +125,9 @@ export class LiveFeed {
         this.onUpdate(message);
         break;
       }
+      case 'positions':
+        if (Array.isArray(message.positions)) this.onPositions(message);
+        break;
       case 'status':
         this.onStatus(message.status);
         break;

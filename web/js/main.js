@@ -84,7 +84,8 @@ function startApp(session) {
   applyTheme();
   bus = new EventTarget();
   $('account-chip').textContent = session.username ? session.username : '';
-  const ctx = { api, bus, session, config: config() };
+  // livePositions: symbol → the latest live row of each position (the summary's socket fills it)
+  const ctx = { api, bus, session, config: config(), livePositions: new Map() };
   mounted = SECTIONS.map(([id, module]) => module.mount($(id), ctx));
 }
 

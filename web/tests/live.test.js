@@ -146,3 +146,26 @@ test('repeated failures back off further each time', () => {
   }
   assert.ok(delays[0] <= 100 && delays[5] >= 500 && delays[5] <= 1000, String(delays));
 });
+
+test('topics are asked for after each snapshot, once per socket; positions reach onPositions', () => {
+  FakeSocket.all = [];
+  const timers = fakeTimers();
+  const heard = [];
+  const feed = new LiveFeed({ url: 'ws://x', topics: ['positions'], onPositions: (m) => heard.push(m), WebSocketImpl: FakeSocket, timers, baseMs: 10 }).start();
+  const first = FakeSocket.all[0];
+  first.open();
+  assert.deepEqual(first.sent, [], 'nothing before the snapshot');
+  first.message({ type: 'snapshot', seq: 1, equity: '1.00' });
+  first.message({ type: 'snapshot', seq: 2, equity: '1.00' });
+  assert.deepEqual(first.sent, [{ type: 'subscribe', topics: ['positions'] }]);
+  first.message({ type: 'positions', complete: true, positions: [{ symbol: 'VTI' }], total_market_value: '1.00' });
+  first.message({ type: 'positions' });
+  assert.equal(heard.length, 1);
+  first.close(1006);
+  timers.runAll();
+  const second = FakeSocket.all[1];
+  second.open();
+  second.message({ type: 'snapshot', seq: 1, equity: '1.00' });
+  assert.deepEqual(second.sent, [{ type: 'subscribe', topics: ['positions'] }], 'a new socket subscribes again');
+  feed.stop();
+});

@@ -1,7 +1,9 @@
 // #allocation: a donut of what the money is in, by asset class or by industry, with a legend.
+// Live prices weigh it again as they move (each holding's split comes with the answer).
 import { Chart, themeColor } from '../charts.js';
 import { money, pct } from '../format.js';
 import { h, SectionView, sectionLoader } from '../dom.js';
+import { liveBreakdown } from '../live-math.js';
 
 const VIEWS = [
   ['asset_class', 'Asset class', 'Kinds of investments, like stocks, bonds and cash.'],
@@ -18,6 +20,7 @@ export function mount(root, ctx) {
   let chart = null;
   let data = null;
   let current = 'asset_class';
+  let drawn = null; // what follow() moves: the rows, their legend cells, the centre, the canvas
 
   const tabs = VIEWS.map(([key, label], i) =>
     h(
@@ -63,27 +66,24 @@ export function mount(root, ctx) {
 
   function draw() {
     const [, label, blurb] = VIEWS.find(([k]) => k === current);
-    const rows = (data.exposures?.[current] ?? []).filter((r) => Number(r.market_value) > 0);
+    const rows = (data.exposures?.[current] ?? []).filter((r) => Number(r.market_value) > 0).map((r) => ({ ...r }));
     const total = rows.reduce((sum, r) => sum + Number(r.market_value), 0);
     const colors = rows.map((r, i) => colorFor(r.name, i));
-    const description = `${label} breakdown: ${rows.map((r) => `${r.name} ${pct(r.pct, { sign: false, digits: 1 })}`).join(', ')}.`;
-    const canvas = h('canvas', { role: 'img', 'aria-label': description, id: 'allocation-chart' });
+    const canvas = h('canvas', { role: 'img', 'aria-label': describe(label, rows), id: 'allocation-chart' });
+    const cells = rows.map((r) => ({
+      amount: h('span', { class: 'legend-amount num' }, money(r.market_value)),
+      pct: h('span', { class: 'legend-pct num muted' }, pct(r.pct, { sign: false, digits: 1 })),
+    }));
     const legend = h(
       'ul',
       { class: 'legend', id: 'allocation-legend' },
       rows.map((r, i) => {
         const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
         swatch.style.background = colors[i];
-        return h(
-          'li',
-          {},
-          swatch,
-          h('span', { class: 'legend-name' }, r.name),
-          h('span', { class: 'legend-amount num' }, money(r.market_value)),
-          h('span', { class: 'legend-pct num muted' }, pct(r.pct, { sign: false, digits: 1 })),
-        );
+        return h('li', { 'data-name': r.name }, swatch, h('span', { class: 'legend-name' }, r.name), cells[i].amount, cells[i].pct);
       }),
     );
+    const centre = h('strong', { class: 'num', id: 'allocation-total' }, money(total, { whole: true }));
     chart?.destroy();
     view.content(
       h(
@@ -93,7 +93,7 @@ export function mount(root, ctx) {
           'div',
           { class: 'donut-wrap' },
           canvas,
-          h('div', { class: 'donut-center', 'aria-hidden': 'true' }, h('span', { class: 'muted small' }, 'Total'), h('strong', { class: 'num' }, money(total, { whole: true }))),
+          h('div', { class: 'donut-center', 'aria-hidden': 'true' }, h('span', { class: 'muted small' }, 'Total'), centre),
         ),
         legend,
       ),
@@ -122,7 +122,37 @@ export function mount(root, ctx) {
         },
       },
     });
+    drawn = { rows, cells, centre, canvas, label };
+    follow();
   }
+
+  function describe(label, rows) {
+    return `${label} breakdown: ${rows.map((r) => `${r.name} ${pct(r.pct, { sign: false, digits: 1 })}`).join(', ')}.`;
+  }
+
+  /** The drawn breakdown at the live prices: amounts, shares, the donut and its centre move;
+   * the order and colours stay as drawn. */
+  function follow() {
+    if (!drawn || !chart || !data?.exposures?.holdings) return;
+    const values = new Map([...ctx.livePositions].map(([symbol, p]) => [symbol, p.market_value]));
+    const live = liveBreakdown(data.exposures.holdings, values, data.exposures.cash, current);
+    if (!live) return; // some holding has no live figure yet
+    let total = 0;
+    drawn.rows.forEach((r, i) => {
+      const now = live.get(r.name);
+      if (!now) return;
+      r.market_value = now.market_value;
+      r.pct = now.pct;
+      total += now.market_value;
+      drawn.cells[i].amount.textContent = money(now.market_value);
+      drawn.cells[i].pct.textContent = pct(now.pct, { sign: false, digits: 1 });
+      chart.data.datasets[0].data[i] = now.market_value;
+    });
+    drawn.centre.textContent = money(total, { whole: true });
+    drawn.canvas.setAttribute('aria-label', describe(drawn.label, drawn.rows));
+    chart.update('none');
+  }
+  ctx.bus.addEventListener('positions', follow);
 
   const loader = sectionLoader(ctx, view, {
     reloadOn: ['positions'],
@@ -134,6 +164,7 @@ export function mount(root, ctx) {
       if (!any) {
         chart?.destroy();
         chart = null;
+        drawn = null;
         view.empty('Nothing here yet', 'When you add money and invest, this shows how it is split between kinds of investments and industries.', h('a', { class: 'btn btn-secondary', href: '#add-funds' }, 'Add funds'));
         return;
       }
@@ -145,6 +176,7 @@ export function mount(root, ctx) {
   return {
     destroy() {
       loader.stop();
+      ctx.bus.removeEventListener('positions', follow);
       chart?.destroy();
       tablist.remove();
     },

@@ -3,6 +3,7 @@ import { Chart, crosshair, gradientFill, themeColor } from '../charts.js';
 import { axisDate, calendarDate, compactLabels, direction, money, pct, PERIOD_WORDS, tooltipDate, toNumber } from '../format.js';
 import { h, SectionView, trendClass, withStates } from '../dom.js';
 import { riskSentences, sameDatesValues } from '../returns-math.js';
+import { thinLive } from '../live-math.js';
 
 export const PERIODS = ['1D', '1W', '1M', '3M', '6M', 'YTD', '1Y', 'MAX'];
 
@@ -122,7 +123,8 @@ export function mount(root, ctx) {
   // 1D chart grows a point per update; its change is Today's return (the same close, the
   // same money left out).
   let drawn = null;
-  const LIVE_POINT_S = 10; // closer updates move the last point instead of adding one
+  const LIVE_POINT_S = 1; // a point per update (updates come at most once a second)
+  const MAX_POINTS = 1500; // past this, older live points are thinned (a page left open all day)
   function follow(live) {
     const v = toNumber(live.equity);
     const t = live.asOf ? Math.floor(Date.parse(live.asOf) / 1000) : NaN;
@@ -138,10 +140,17 @@ export function mount(root, ctx) {
       deposits.data.push({ x, y: deposits.data.at(-1)?.y ?? null });
       if (bench.data.length) bench.data.push({ x, y: null });
       chart.options.scales.x.max = x;
+      if (points.length > MAX_POINTS) {
+        const keep = thinLive(points, MAX_POINTS); // in place: the tooltips hold these arrays
+        for (const list of [points, values.data, deposits.data, bench.data]) {
+          if (list.length) list.splice(0, list.length, ...keep.map((k) => list[k]));
+        }
+      }
     } else {
       last.v = v;
       values.data[values.data.length - 1].y = v;
     }
+    drawn.canvas.setAttribute('aria-label', drawn.describe(v, drawn.period === '1D' && live.today ? live.today.pct : drawn.changePct));
     if (drawn.period === '1D' && live.today) {
       const el = root.querySelector('#range-change');
       if (el) {
@@ -184,7 +193,9 @@ export function mount(root, ctx) {
     const change = data.change ?? {};
     const dir = direction(change.amount);
     const words = PERIOD_WORDS[period];
-    const label = `Portfolio value ${words}: from ${money(first)} to ${money(last)}, ${up ? 'up' : 'down'} ${pct(Math.abs(change.pct ?? 0), { sign: false })}.`;
+    // What the chart says to a screen reader; its end follows the live value.
+    const describe = (end, changePct) => `Portfolio value ${words}: from ${money(first)} to ${money(end)}, ${end >= first ? 'up' : 'down'} ${pct(Math.abs(changePct ?? 0), { sign: false })}.`;
+    const label = describe(last, change.pct);
 
     const deposits = points.map((p) => toNumber(data.net_deposits?.[p.i]));
     const hasDeposits = deposits.some((v) => v !== null);
@@ -356,7 +367,7 @@ export function mount(root, ctx) {
       },
       plugins: [crosshair],
     });
-    drawn = { points, period, xOf };
+    drawn = { points, period, xOf, canvas, describe, changePct: change.pct };
   }
 
   function load(keepOld = false) {

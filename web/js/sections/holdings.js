@@ -1,8 +1,13 @@
 // #holdings: every position in a table sortable by each column (buttons in the headers).
+// Live prices move the rows in place (the order holds until the reader sorts again), each
+// moved row briefly marked with its direction.
 import { calendarDate, direction, escapeHtml, money, pct, quantity } from '../format.js';
 import { fromHtml, h, SectionView, sectionLoader } from '../dom.js';
 import { csvFilename, downloadCsv, toCsv } from '../csv.js';
 import { nextDirection, sortRows } from '../sort.js';
+import { LIVE_FIELDS, mergePositions } from '../live-math.js';
+
+const HIGHLIGHT_MS = 800;
 
 // Most telling first: on a phone the name stays put and the next columns are what fits.
 export const COLUMNS = [
@@ -38,15 +43,31 @@ export const CSV_COLUMNS = [
   { key: 'first_bought_at', label: 'First bought' },
 ];
 
+function cellClass(c, r) {
+  return ['num', c.trend ? direction(c.trend(r)) : ''].filter(Boolean).join(' ');
+}
+
 function rowHtml(r) {
   const cells = COLUMNS.map((c) => {
     if (c.key === 'name') return `<th scope="row" class="col-name"><span class="cell-name">${escapeHtml(r.name)}</span><span class="name-ticker">${escapeHtml(r.symbol)}</span></th>`;
     if (c.key === 'symbol') return `<td class="col-ticker"><span class="ticker">${escapeHtml(r.symbol)}</span></td>`;
-    const cls = ['num', c.trend ? direction(c.trend(r)) : ''].filter(Boolean).join(' ');
     const sub = c.sub ? `<span class="cell-sub">${escapeHtml(c.sub(r))}</span>` : '';
-    return `<td class="${cls}">${escapeHtml(c.show(r))}${sub}</td>`;
+    return `<td class="${cellClass(c, r)}" data-key="${c.key}">${escapeHtml(c.show(r))}${sub}</td>`;
   });
-  return `<tr>${cells.join('')}</tr>`;
+  return `<tr data-symbol="${escapeHtml(r.symbol)}">${cells.join('')}</tr>`;
+}
+
+/** The live columns of one row drawn again from `r` (no new elements, no layout change). */
+function refreshRow(tr, r) {
+  for (const c of COLUMNS) {
+    if (!LIVE_FIELDS.includes(c.key)) continue;
+    const td = tr.querySelector(`td[data-key="${c.key}"]`);
+    if (!td) continue;
+    td.className = cellClass(c, r);
+    const text = td.firstChild?.nodeType === Node.TEXT_NODE ? td.firstChild : td.insertBefore(document.createTextNode(''), td.firstChild);
+    text.nodeValue = c.show(r);
+    if (c.sub) td.querySelector('.cell-sub').textContent = c.sub(r);
+  }
 }
 
 export function mount(root, ctx) {
@@ -55,6 +76,9 @@ export function mount(root, ctx) {
   let sort = { key: 'market_value', dir: 'desc' };
   let tbody = null;
   let headers = [];
+  let note = null;
+  let cash = null;
+  const highlights = new Map();
 
   const exportButton = h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'holdings-csv', disabled: true, onclick: () => exportCsv() }, 'Download CSV');
   root.querySelector('.card-head').append(exportButton);
@@ -99,12 +123,14 @@ export function mount(root, ctx) {
     headers = COLUMNS.map(header);
     tbody = h('tbody');
     const table = h('table', { class: 'table holdings-table', id: 'holdings-table' }, h('caption', { class: 'visually-hidden' }, 'Your holdings. Column headers sort the table.'), h('thead', {}, h('tr', {}, headers)), tbody);
+    cash = data.cash;
+    note = h('span', { id: 'holdings-worth' }, worth(data.total_market_value));
     view.content(
       h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Holdings table, scrolls sideways' }, table),
       h(
         'p',
         { class: 'muted small table-note' },
-        `${rows.length} ${rows.length === 1 ? 'holding' : 'holdings'} worth ${money(data.total_market_value)}, plus ${money(data.cash)} in cash. `,
+        note,
         h('strong', {}, 'Today'),
         ' is how much a holding moved since the last close; ',
         h('strong', {}, 'Return'),
@@ -118,6 +144,45 @@ export function mount(root, ctx) {
     renderBody();
   }
 
+  function worth(total) {
+    return `${rows.length} ${rows.length === 1 ? 'holding' : 'holdings'} worth ${money(total)}, plus ${money(cash)} in cash. `;
+  }
+
+  function highlight(tr, symbol, dir) {
+    clearTimeout(highlights.get(symbol));
+    tr.classList.remove('tick-up', 'tick-down');
+    void tr.offsetWidth; // the same direction twice in a row marks it again
+    tr.classList.add(dir === 'up' ? 'tick-up' : 'tick-down');
+    highlights.set(
+      symbol,
+      setTimeout(() => {
+        tr.classList.remove('tick-up', 'tick-down');
+        highlights.delete(symbol);
+      }, HIGHLIGHT_MS),
+    );
+  }
+
+  /** A positions message from the live socket: the rows take its figures where they stand. */
+  function onPositions(event) {
+    if (!tbody || !rows.length || view.root.dataset.state !== 'ready') return;
+    const merged = mergePositions(rows, event.detail);
+    if (merged.unknown.length || merged.gone.length) {
+      loader.load(true); // bought or sold since the table was read: read it again
+      return;
+    }
+    rows = merged.rows;
+    const bySymbol = new Map(rows.map((row) => [row.symbol, row]));
+    for (const tr of tbody.rows) {
+      const r = bySymbol.get(tr.dataset.symbol);
+      if (!r) continue;
+      refreshRow(tr, r);
+      const dir = merged.moved.get(r.symbol);
+      if (dir) highlight(tr, r.symbol, dir);
+    }
+    note.textContent = worth(event.detail.total_market_value);
+  }
+  ctx.bus.addEventListener('positions', onPositions);
+
   const loader = sectionLoader(ctx, view, {
     reloadOn: ['positions'],
     skeleton: 'table',
@@ -129,6 +194,8 @@ export function mount(root, ctx) {
   return {
     destroy() {
       loader.stop();
+      ctx.bus.removeEventListener('positions', onPositions);
+      for (const timer of highlights.values()) clearTimeout(timer);
       exportButton.remove();
     },
   };

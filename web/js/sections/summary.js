@@ -1,6 +1,8 @@
 // #summary: total value and today's return, live over the WebSocket when the service has it.
+// The same socket carries the positions topic, told to the other sections as `positions`.
 import { getToken } from '../api.js';
 import { LiveFeed } from '../live.js';
+import { trackPositions } from '../live-math.js';
 import { clockTime, direction, money, pct } from '../format.js';
 import { h, SectionView, trendClass, withStates } from '../dom.js';
 
@@ -134,6 +136,11 @@ export function mount(root, ctx) {
     feed = new LiveFeed({
       url: `${scheme}//${window.location.host}${path}`,
       token: getToken(),
+      topics: ['positions'],
+      onPositions: (m) => {
+        trackPositions(ctx.livePositions, m);
+        ctx.bus.dispatchEvent(new CustomEvent('positions', { detail: m }));
+      },
       onSnapshot: (m) => {
         Object.assign(state, { equity: m.equity, today: m.today_return, cash: m.cash ?? state.cash, marketOpen: m.market_open ?? state.marketOpen, asOf: m.as_of });
         if (view.root.dataset.state === 'ready') render(true);

@@ -23,7 +23,6 @@ export function mount(root, ctx) {
   const view = new SectionView(root);
   let chart = null;
   let initialEdited = false;
-  let defaulted = false;
 
   const strategyInputs = Object.entries(STRATEGIES).map(([key, s]) =>
     h('label', { class: 'choice' }, h('input', { type: 'radio', name: 'whatif-strategy', value: key, checked: key === 'moderate' }), h('span', {}, h('strong', {}, s.label), h('span', { class: 'muted small' }, `${Math.round(s.rate * 100)}% a year`))),
@@ -145,20 +144,16 @@ export function mount(root, ctx) {
     }
     update();
   });
+  // The starting amount follows the live Total value until the reader types one.
   const onSummary = (event) => {
-    if (initialEdited || defaulted || event.detail.equity === null) return;
+    if (initialEdited || event.detail.equity === null) return;
     const value = Number(event.detail.equity);
-    if (!Number.isFinite(value)) return;
-    defaulted = true;
+    if (!Number.isFinite(value) || value.toFixed(2) === $('whatif-initial').value) return;
     $('whatif-initial').value = value.toFixed(2);
     $('whatif-initial').classList.toggle('is-masked', isMoneyHidden()); // privacy mode
     update();
   };
-  const onFunds = () => {
-    defaulted = false;
-  };
   ctx.bus.addEventListener('summary', onSummary);
-  ctx.bus.addEventListener('funds-changed', onFunds);
   $('whatif-initial').value = '0.00';
   update();
 
@@ -166,7 +161,6 @@ export function mount(root, ctx) {
     destroy() {
       chart?.destroy();
       ctx.bus.removeEventListener('summary', onSummary);
-      ctx.bus.removeEventListener('funds-changed', onFunds);
     },
   };
 }
