@@ -10,6 +10,13 @@ under this machine's 20,000-descriptor limit):
   msgpack trade messages the sandbox sends) at `--tick-rate` and `--clients` real WebSocket
   clients, each authenticated as its own account, timing every update it receives.
 
+`--topics value,positions` has every client also take the positions topic (subscribe after its
+snapshot; connected once its `subscribed` and first, complete `positions` message are in), as
+the dashboard's positions page does. The first `--large-accounts` clients' accounts hold
+`--large-positions` positions each (every ETF and a popular tail: a keen investor's account)
+instead of `--positions`; every position has a cost basis and a start-of-day value, so each
+positions row carries all its figures.
+
 Figures (one JSON object with `--json`):
 
 - `ticks_per_s`: stream frames through the reader's frame handler and the price map (decode,
@@ -17,12 +24,22 @@ Figures (one JSON object with `--json`):
 - `floor_ticks_per_s`: the same frames only decoded and stored in a dict (CPython's ceiling);
 - `push_p50_ms` / `push_p99_ms`: tick received by the service -> update received by a client
   (the oldest tick of each push cycle; so at most one push interval plus the work);
+- `positions_p50_ms` / `positions_p99_ms`: the same for the positions messages of a push cycle
+  (null without the positions topic); `positions_received`: positions messages the clients
+  received in the live window, `positions_off_cycle` those among them that no push cycle
+  names (complete ones rendered when written, after a later one overtook a queued one);
+- `bytes_per_interval`: bytes of update and positions messages (JSON payloads, all clients)
+  received per push interval, split in `update_bytes_per_interval` and
+  `positions_bytes_per_interval`; `positions_rows_per_interval`: position rows in them;
 - `rss_mb`: peak RSS of the service process;
 - `baseline_ticks_per_s`: the plan's original design at the same load — each price update scans
   every account's positions stored in Redis (pipelined HGETALLs) and revalues the holders.
 
 Usage: python -m bench.realtime --accounts 100000 --symbols 5000 --positions 8 \\
            --tick-rate 20000 --clients 10000 --seconds 20 --json
+       python -m bench.realtime --accounts 100000 --symbols 5000 --positions 8 \\
+           --tick-rate 20000 --clients 10000 --topics value,positions --large-accounts 100 \\
+           --seconds 20 --json
 """
 
 from __future__ import annotations
@@ -57,8 +74,10 @@ from portfolio_rt.api import live
 from portfolio_rt.auth.tokens import TokenService
 from portfolio_rt.broker.endpoints import AlpacaEndpoints
 from portfolio_rt.config import Settings, with_overrides
+from portfolio_rt.core.money import money
 from portfolio_rt.live.accounts import AccountFacts, market_day
 from portfolio_rt.live.engine import RealtimeEngine
+from portfolio_rt.live.position_figures import PositionBasis
 from portfolio_rt.ops.loop_lag import LoopLagMonitor
 from portfolio_rt.ops.metrics import METRICS, Metrics
 from portfolio_rt.state import RUNTIME, SETTINGS, TOKENS, Runtime
@@ -95,21 +114,35 @@ def base_prices(symbols: Sequence[str], seed: int) -> dict[str, float]:
 
 
 def holdings(
-    accounts: int, symbols: list[str], positions: int, seed: int
+    accounts: int,
+    symbols: list[str],
+    positions: int,
+    seed: int,
+    *,
+    large: int = 0,
+    large_positions: int = 120,
 ) -> dict[str, dict[str, float]]:
     """Each account: the ETFs it holds (each with its own share of holders), the rest from the
-    popularity-weighted tail, `positions` symbols in all."""
+    popularity-weighted tail, `positions` symbols in all. The first `large` accounts hold
+    `large_positions` each (at most every symbol): every ETF, then the tail."""
     rng = random.Random(f"{seed}:holdings")
     tail = symbols[len(ETFS) :] or symbols
     weights = popularity(tail)
     out: dict[str, dict[str, float]] = {}
     for i in range(accounts):
         held: dict[str, float] = {}
-        for etf, share in zip(ETFS, ETF_HOLDERS, strict=False):
-            if len(held) < positions and etf in symbols and rng.random() < share:
-                held[etf] = round(rng.uniform(0.5, 40), 6)
-        while len(held) < positions:
-            for s in rng.choices(tail, weights=weights, k=positions - len(held)):
+        if i < large:
+            count = min(large_positions, len(set(symbols)))
+            for etf in ETFS:
+                if len(held) < count and etf in symbols:
+                    held[etf] = round(rng.uniform(0.5, 40), 6)
+        else:
+            count = positions
+            for etf, share in zip(ETFS, ETF_HOLDERS, strict=False):
+                if len(held) < count and etf in symbols and rng.random() < share:
+                    held[etf] = round(rng.uniform(0.5, 40), 6)
+        while len(held) < count:
+            for s in rng.choices(tail, weights=weights, k=count - len(held)):
                 held.setdefault(s, round(rng.uniform(0.5, 200), 6))
         out[account_id(i)] = held
     return out
@@ -217,27 +250,62 @@ async def run_load(args: argparse.Namespace) -> None:
     await web.TCPSite(runner, "127.0.0.1", args.feed_port).start()
 
     samples: list[tuple[bytes, float]] = []
+    position_samples: list[tuple[bytes, float]] = []
+    received = {"update_bytes": 0, "positions_bytes": 0, "positions_rows": 0}
     connected = 0
     snapshots = asyncio.Event()
+    topics = args.topics.split(",")
+    subscribe = (
+        json.dumps({"type": "subscribe", "topics": ["positions"]}).encode()
+        if "positions" in topics
+        else None
+    )
 
     def receiver() -> OnText:
-        """One client's handler: its first message must be the snapshot; then every update's
-        `as_of` (which names its push cycle) and arrival time are kept, nothing parsed."""
-        first = True
+        """One client's handler: its first message must be the snapshot (answered with the
+        subscribe, with the positions topic); with positions, it is connected once the
+        `subscribed` and a complete `positions` message are in. Then, in the live window, every
+        update's and positions message's `as_of` (which names its push cycle), arrival time and
+        size are kept: byte prefixes and searches, nothing parsed."""
+        state = 0  # 0: awaiting the snapshot, 1: `subscribed`, 2: complete positions, 3: live
 
-        def on_text(data: bytes, arrived: float) -> None:
-            nonlocal first, connected
-            if first:
-                first = False
+        def on_text(data: bytes, arrived: float) -> bytes | None:
+            nonlocal state, connected
+            if state == 3:
+                if not go.is_set() or stop.is_set():
+                    return None
+                if data.startswith(b'{"type":"update"'):
+                    at = data.index(b'"as_of":"') + 9
+                    samples.append((data[at : data.index(b'"', at)], arrived))
+                    received["update_bytes"] += len(data)
+                elif data.startswith(b'{"type":"positions"'):
+                    at = data.rindex(b'"as_of":"') + 9  # the last member: after the rows
+                    position_samples.append((data[at : data.index(b'"', at)], arrived))
+                    received["positions_bytes"] += len(data)
+                    received["positions_rows"] += data.count(b'"symbol":')
+                return None
+            if data.startswith(b'{"type":"error"'):
+                print(f"error before live: {data[:200]!r}", file=sys.stderr)
+                return None
+            if state == 0:
                 if not data.startswith(b'{"type":"snapshot"'):
                     print(f"first message was not a snapshot: {data[:200]!r}", file=sys.stderr)
-                    return
+                    state = -1  # never counted
+                    return None
+                state = 1 if subscribe is not None else 3
+            elif state == 1 and data.startswith(b'{"type":"subscribed"'):
+                state = 2
+                return None
+            elif state == 2 and data.startswith(b'{"type":"positions","complete":true'):
+                state = 3
+            else:
+                return None  # an update or status before the client is connected
+            if state == 3:
                 connected += 1
                 if connected == args.clients:
                     snapshots.set()
-            elif go.is_set() and not stop.is_set() and data.startswith(b'{"type":"update"'):
-                at = data.index(b'"as_of":"') + 9
-                samples.append((data[at : data.index(b'"', at)], arrived))
+                return None
+            return subscribe
 
         return on_text
 
@@ -265,6 +333,8 @@ async def run_load(args: argparse.Namespace) -> None:
         json.dumps(
             {
                 "samples": [(as_of.decode(), at) for as_of, at in samples],
+                "position_samples": [(as_of.decode(), at) for as_of, at in position_samples],
+                **received,
                 "connected": connected,
                 "connect_s": connect_s,
                 "ticks_sent": sent,
@@ -304,17 +374,28 @@ class Service:
         self.settings = settings
         self.feed_port = feed_port
         self.cash = Decimal("1000.00")
-        self.cycles: dict[datetime, tuple[float, float, float]] = {}
+        self.prices = {
+            s: Decimal(repr(p)) for s, p in base_prices(symbols_of(args.symbols), args.seed).items()
+        }
+        self.cycles: dict[datetime, tuple[float, float, float, int]] = {}
+        """as_of → (oldest tick, flush start, flush end, updates pushed), every cycle with
+        moved prices (one that pushed positions messages may have pushed no update)."""
         self.metrics = Metrics()
 
     async def load_account(self, account: str, fresh: bool) -> AccountFacts:
+        positions = dict(self.engine.index.positions(account))
+        bases = {}
+        for symbol, qty in positions.items():
+            at_start = Decimal(repr(qty)) * self.prices.get(symbol, Decimal(100))
+            bases[symbol] = PositionBasis.of(money(at_start * Decimal("0.9")), money(at_start))
         return AccountFacts(
             cash=self.cash,
             last_equity=Decimal("10000.00"),
             flows_today=Decimal(0),
             day=market_day(),
-            positions=dict(self.engine.index.positions(account)),
+            positions=positions,
             prices={},
+            bases=bases,
         )
 
     async def start(self, session: ClientSession, accounts: dict[str, dict[str, float]]) -> int:
@@ -340,8 +421,7 @@ class Service:
         engine.sync_subscriptions()
 
         def on_cycle(oldest: float, started: float, as_of: datetime, pushed: int) -> None:
-            if pushed:
-                self.cycles[as_of] = (oldest, started, time.monotonic())
+            self.cycles[as_of] = (oldest, started, time.monotonic(), pushed)
 
         engine.revaluer.on_cycle = on_cycle
         app = web.Application()
@@ -449,7 +529,14 @@ async def run_service(args: argparse.Namespace) -> dict[str, Any]:
     quiet_logs()
     symbols = symbols_of(args.symbols)
     built = time.perf_counter()
-    accounts = holdings(args.accounts, symbols, args.positions, args.seed)
+    accounts = holdings(
+        args.accounts,
+        symbols,
+        args.positions,
+        args.seed,
+        large=args.large_accounts,
+        large_positions=args.large_positions,
+    )
     build_s = time.perf_counter() - built
     capacity_frames = trade_frames(
         symbols, CAPACITY_FRAME, max(1, args.capacity_messages // CAPACITY_FRAME), args.seed + 2
@@ -480,6 +567,8 @@ async def run_service(args: argparse.Namespace) -> dict[str, Any]:
             str(args.seconds),
             "--seed",
             str(args.seed),
+            "--topics",
+            args.topics,
             "--out",
             str(out_file),
             stdout=asyncio.subprocess.PIPE,
@@ -520,13 +609,24 @@ async def run_service(args: argparse.Namespace) -> dict[str, Any]:
         await service.close()
     report = json.loads(out_file.read_text())  # noqa: ASYNC240 - after the run
     out_file.unlink()  # noqa: ASYNC240
-    latencies, processing = [], []
-    flushes = [(end - start) * 1000 for _, start, end in service.cycles.values()]
+    latencies, processing, position_latencies = [], [], []
+    flushes = [(end - start) * 1000 for _, start, end, pushed in service.cycles.values() if pushed]
     for as_of_text, received in report["samples"]:
         cycle = service.cycles.get(datetime.fromisoformat(as_of_text.replace("Z", "+00:00")))
         if cycle is not None:
             latencies.append((received - cycle[0]) * 1000)
             processing.append((received - cycle[1]) * 1000)
+    for as_of_text, received in report["position_samples"]:
+        cycle = service.cycles.get(datetime.fromisoformat(as_of_text.replace("Z", "+00:00")))
+        if cycle is not None:
+            position_latencies.append((received - cycle[0]) * 1000)
+    with_positions = "positions" in args.topics.split(",")
+    intervals = args.seconds / args.push_interval
+    pushed_bytes = report["update_bytes"] + report["positions_bytes"]
+
+    def ms(values: list[float], q: float) -> float | None:
+        return round(percentile(values, q), 1) if with_positions else None
+
     result = {
         "accounts": args.accounts,
         "symbols": args.symbols,
@@ -536,6 +636,9 @@ async def run_service(args: argparse.Namespace) -> dict[str, Any]:
         "seconds": args.seconds,
         "push_interval_s": args.push_interval,
         "push_phases": args.push_phases,
+        "topics": args.topics,
+        "large_accounts": args.large_accounts,
+        "large_positions": args.large_positions if args.large_accounts else None,
         "ticks_per_s": round(ticks_per_s),
         "floor_ticks_per_s": round(floor_ticks),
         "ticks_ratio_to_floor": round(ticks_per_s / floor_ticks, 3),
@@ -551,6 +654,14 @@ async def run_service(args: argparse.Namespace) -> dict[str, Any]:
         "updates_per_client_per_s": round(
             len(latencies) / max(1, report["connected"]) / args.seconds, 2
         ),
+        "positions_p50_ms": ms(position_latencies, 0.50),
+        "positions_p99_ms": ms(position_latencies, 0.99),
+        "positions_received": len(report["position_samples"]),
+        "positions_off_cycle": len(report["position_samples"]) - len(position_latencies),
+        "bytes_per_interval": round(pushed_bytes / intervals),
+        "update_bytes_per_interval": round(report["update_bytes"] / intervals),
+        "positions_bytes_per_interval": round(report["positions_bytes"] / intervals),
+        "positions_rows_per_interval": round(report["positions_rows"] / intervals, 1),
         "live_ticks_per_s": round(ticks_live / live_s),
         "loop_lag_p99_ms": round(percentile(lags, 0.99), 1),
         "loop_lag_max_ms": round(max(lags, default=float("nan")), 1),
@@ -573,6 +684,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--positions", type=int, default=8)
     parser.add_argument("--tick-rate", type=int, default=20_000, help="trades per second")
     parser.add_argument("--clients", type=int, default=10_000)
+    parser.add_argument(
+        "--topics",
+        default="value",
+        help="the clients' topics, a comma list of value (always on) and positions",
+    )
+    parser.add_argument(
+        "--large-accounts",
+        type=int,
+        default=0,
+        help="the first N accounts (the first N clients') hold --large-positions positions each",
+    )
+    parser.add_argument("--large-positions", type=int, default=120)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--push-interval", type=float, default=1.0)
     parser.add_argument("--push-phases", type=int, default=10, help="realtime.push_phases")
@@ -597,6 +720,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--feed-port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--out", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    topics = [t.strip() for t in args.topics.split(",") if t.strip()]
+    if "value" not in topics or not set(topics) <= {"value", "positions"}:
+        parser.error("--topics: value, optionally with positions (value,positions)")
+    args.topics = ",".join(dict.fromkeys(topics))
     if args.role == "load":
         asyncio.run(run_load(args))
         return

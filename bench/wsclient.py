@@ -5,7 +5,8 @@ message object, UTF-8 decoding). With 10,000 sockets receiving one update each a
 push, that alone would hold the last update back by a third of a second, and the benchmark
 would measure its own clients. This one is an `asyncio.Protocol`: the RFC 6455 upgrade
 (checking `Sec-WebSocket-Accept`), then frames cut in `data_received` and handed over as
-bytes with the time they arrived. It answers pings and closes as a client must (masked).
+bytes with the time they arrived. It answers pings and closes as a client must (masked), and
+sends the text a handler returns (a client's own message, such as a subscribe).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from collections.abc import Callable, Sequence
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _TEXT, _CLOSE, _PING, _PONG = 0x1, 0x8, 0x9, 0xA
 
-OnText = Callable[[bytes, float], None]
-"""Called with each text message's payload and the monotonic time its bytes arrived."""
+OnText = Callable[[bytes, float], bytes | None]
+"""Called with each text message's payload and the monotonic time its bytes arrived; what it
+returns (if anything) is sent back as one text message."""
 
 
 class HandshakeFailed(Exception):
@@ -117,7 +119,9 @@ class FrameClient(asyncio.Protocol):
             at += head + size
             opcode = first & 0x0F
             if opcode == _TEXT:
-                self._on_text(payload, arrived)
+                reply = self._on_text(payload, arrived)
+                if reply is not None:
+                    self._send(_TEXT, reply)
             elif opcode == _PING:
                 self._send(_PONG, payload)
             elif opcode == _CLOSE:
@@ -127,12 +131,20 @@ class FrameClient(asyncio.Protocol):
         del buffer[:at]
 
     def _send(self, opcode: int, payload: bytes) -> None:
-        """A client frame: always masked (RFC 6455 section 5.3); control frames are short."""
+        """A client frame: always masked (RFC 6455 section 5.3)."""
         if self._transport is None or self._transport.is_closing():
             return
+        size = len(payload)
+        if size < 126:
+            head = bytes((0x80 | opcode, 0x80 | size))
+        elif size < 1 << 16:
+            head = bytes((0x80 | opcode, 0x80 | 126)) + size.to_bytes(2, "big")
+        else:
+            head = bytes((0x80 | opcode, 0x80 | 127)) + size.to_bytes(8, "big")
         mask = os.urandom(4)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self._transport.write(bytes((0x80 | opcode, 0x80 | len(payload))) + mask + masked)
+        key = (mask * (size // 4 + 1))[:size]
+        masked = (int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")).to_bytes(size, "big")
+        self._transport.write(head + mask + masked)
 
     def close(self) -> None:
         if self._transport is not None:

@@ -20,7 +20,7 @@ LATEST = b""
 """A queued positions message to be rendered complete when written (see `send_positions`)."""
 
 
-def _never(_data: bytes) -> bool:
+def _never(*_payloads: bytes) -> bool:
     return False
 
 
@@ -63,9 +63,9 @@ class LiveConnection:
         """Loop time the write in progress started (0: not writing); see `LiveHub.sweep`."""
         self.abort: Callable[[], None] = lambda: None
         """Drops the TCP connection (set by the transport)."""
-        self.write_now: Callable[[bytes], bool] = _never
-        """Writes one message to the socket at once if it can take it without waiting
-        (set by the transport); False leaves it to the queue."""
+        self.write_now: Callable[..., bool] = _never
+        """Writes messages (each its own frame, all in one write) to the socket at once if it
+        can take them without waiting (set by the transport); False leaves them to the queue."""
         self.ending: tuple[int, str] | None = None
         """Set by `end`: the close code and reason the writer closes the socket with."""
         self.topics: set[str] = {"value"}
@@ -134,15 +134,25 @@ class LiveConnection:
         self.send(body, "positions")
         return False
 
-    def send_update(self, body: bytes) -> bool:
-        """An update serialised once for the account; this socket's seq is added here.
+    def send_update(self, body: bytes, positions: bytes | None = None) -> bool:
+        """An update serialised once for the account; this socket's seq is added here. With
+        the account's positions message of the same step, when this socket takes them, both
+        go out in one write (one system call for the two).
 
         True when it went straight to the socket, False when it was queued (or dropped: the
         socket is closed or has no snapshot yet)."""
-        if self.closed or self.overflowed or not self.ready or "value" not in self.topics:
+        if self.closed or self.overflowed or not self.ready:
             return False
+        if positions is not None and "positions" not in self.topics:
+            positions = None
+        if "value" not in self.topics:
+            return positions is not None and self.send_positions(positions)
         data = messages.with_seq(body, self.next_seq())
-        if not self.queue and not self.sending_since and self.write_now(data):
-            return True
+        if not self.queue and not self.sending_since:
+            written = self.write_now(data) if positions is None else self.write_now(data, positions)
+            if written:
+                return True
         self.send(data, "update")
+        if positions is not None:
+            self.send_positions(positions)
         return False

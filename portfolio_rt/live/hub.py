@@ -108,21 +108,30 @@ class LiveHub:
     def watching(self, account_id: str) -> bool:
         return account_id in self.by_account
 
-    def push_updates(self, updates: list[tuple[str, bytes]]) -> None:
-        """Each account's update body (serialised once) to every socket of the account."""
-        written = 0
+    def push_updates(
+        self, updates: list[tuple[str, bytes]], positions: dict[str, bytes] | None = None
+    ) -> None:
+        """Each account's update body (serialised once) to every socket of the account, and
+        its positions message (`positions`, by account; taken from it) in the same write to
+        the sockets that follow positions."""
+        written = rows_written = 0
         by_account = self.by_account
         for account_id, body in updates:
+            rows = positions.pop(account_id, None) if positions else None
             for conn in by_account.get(account_id, ()):
-                written += conn.send_update(body)
+                if conn.send_update(body, rows):
+                    written += 1
+                    rows_written += rows is not None and "positions" in conn.topics
         if written:
             self.on_written(written)
+        if rows_written:
+            self.on_written_positions(rows_written)
 
-    def push_positions(self, messages: list[tuple[str, bytes]]) -> None:
+    def push_positions(self, messages: dict[str, bytes]) -> None:
         """Each account's positions message (serialised once) to its subscribed sockets."""
         written = 0
         positions_of = self.positions_of
-        for account_id, body in messages:
+        for account_id, body in messages.items():
             for conn in positions_of.get(account_id, ()):
                 written += conn.send_positions(body)
         if written:

@@ -91,15 +91,12 @@ def subscribed(topics: Iterable[str]) -> bytes:
     return dumps({"type": "subscribed", "topics": sorted(set(topics))})
 
 
-def positions(rows: list[dict[str, object]], *, complete: bool, total: str, as_of: str) -> bytes:
+def positions(rows: list[str], *, complete: bool, total: str, as_of: str) -> bytes:
     """The positions topic's message: every position (`complete`), or those whose price moved
-    since the account's last one; `total` weighs the positions a partial message leaves out."""
-    return dumps(
-        {
-            "type": "positions",
-            "complete": complete,
-            "positions": rows,
-            "total_market_value": total,
-            "as_of": as_of,
-        }
-    )
+    since the account's last one; `total` weighs the positions a partial message leaves out.
+    `rows` are JSON objects already written (`position_figures.RowWriter`); `total` and
+    `as_of` are plain decimal and RFC 3339 texts."""
+    return (
+        f'{{"type":"positions","complete":{"true" if complete else "false"},'
+        f'"positions":[{",".join(rows)}],"total_market_value":"{total}","as_of":"{as_of}"}}'
+    ).encode()

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+import orjson
+
 from ..core.money import money
 
 TIE_MARGIN = 1e-4
@@ -56,7 +58,14 @@ def exact_product(qty: float, price: float) -> Decimal:
     return Decimal(decimal_text(qty)) * Decimal(decimal_text(price))
 
 
+SAFE_CENTS = 10**12
+"""Below this many cents ($10 billion), `cents / 100` as a float prints its two decimals
+exactly with "%.2f" (the float lies within 1e-4 of a cent); beyond, integer arithmetic."""
+
+
 def _cent_text(cents: int) -> str:
+    if -SAFE_CENTS < cents < SAFE_CENTS:
+        return "%.2f" % (cents / 100)
     sign = "-" if cents < 0 else ""
     whole, part = divmod(abs(cents), 100)
     return f"{sign}{whole}.{part:02d}"
@@ -64,8 +73,8 @@ def _cent_text(cents: int) -> str:
 
 def cents_text(value: float, exact: Callable[[], Decimal]) -> str:
     """`value` rounded to the cent, as `money(exact())` rounds it: the float's own rounding
-    where the cent is clear, `exact()` (the same figure in Decimal) near a half cent. Zero
-    is "0.00" whatever side it was rounded from."""
+    where the cent is clear, `exact()` (the same figure in Decimal) within float error of a
+    half cent. Zero is "0.00" whatever side it was rounded from."""
     cents = value * 100.0
     nearest = round(cents)
     if abs(abs(cents - nearest) - 0.5) < TIE_MARGIN:
@@ -73,39 +82,84 @@ def cents_text(value: float, exact: Callable[[], Decimal]) -> str:
     return _cent_text(nearest)
 
 
-def _pct(part: float, whole: float) -> float | None:
-    """`part / whole` in percent with 2 decimals; None when nothing was at stake."""
+def _product_text(value: float, qty: str, price: str, less: Decimal | None) -> str:
+    """`cents_text` of qty x price (less an amount) with no closure and no call on the common
+    path: this runs three times per pushed row."""
+    cents = value * 100.0
+    nearest = round(cents)
+    if abs(abs(cents - nearest) - 0.5) < TIE_MARGIN:
+        exact = Decimal(qty) * Decimal(price)
+        nearest = int(money(exact if less is None else exact - less) * 100)
+    if -SAFE_CENTS < nearest < SAFE_CENTS:
+        return "%.2f" % (nearest / 100)
+    return _cent_text(nearest)
+
+
+def _pct(part: float, whole: float) -> str:
+    """`part / whole` in percent with 2 decimals, as JSON; null when nothing was at stake."""
     if whole <= 0:
-        return None
-    return round(part * 100.0 / whole, 2)
+        return "null"
+    text = "%.2f" % (part * 100.0 / whole)
+    return "0.00" if text == "-0.00" else text
 
 
-def position_row(
-    symbol: str, qty: float, price: float, basis: PositionBasis | None, total: float
-) -> dict[str, object]:
-    """One position at `price`: its value, today's and the unrealised return, and its weight
-    in `total` (the positions' summed value). Returns are null when the basis is unknown."""
-    qty_text = decimal_text(qty)
-    price_text = decimal_text(price)
-    value = qty * price
+_HEAD = '{"symbol":%s,"qty":"%s","current_price":"'
+_TAIL = (
+    '","market_value":"%s","today_pl":%s,"today_plpc":%s,'
+    '"unrealized_pl":%s,"unrealized_plpc":%s,"weight_pct":%s}'
+)
 
-    def exact_value() -> Decimal:
-        return Decimal(qty_text) * Decimal(price_text)
 
-    row: dict[str, object] = {
-        "symbol": symbol,
-        "qty": qty_text,
-        "current_price": price_text,
-        "market_value": cents_text(value, exact_value),
-    }
-    if basis is None:
-        row.update(today_pl=None, today_plpc=None, unrealized_pl=None, unrealized_plpc=None)
-    else:
-        today = value - basis.day_start_f
-        gain = value - basis.cost_f
-        row["today_pl"] = cents_text(today, lambda: exact_value() - basis.day_start)
-        row["today_plpc"] = _pct(today, basis.day_start_f)
-        row["unrealized_pl"] = cents_text(gain, lambda: exact_value() - basis.cost)
-        row["unrealized_plpc"] = _pct(gain, basis.cost_f)
-    row["weight_pct"] = _pct(value, total) or 0.0
-    return row
+class RowWriter:
+    """Writes position rows as JSON text, once per row per push: a template, not a dict and an
+    encoder (this runs for every moved position of every followed account, every interval).
+    What a row starts with (symbol and quantity) and a symbol's price text are kept between
+    calls: a holding's quantity rarely changes, and popular symbols are in thousands of
+    accounts' rows at the same price."""
+
+    max_heads = 200_000
+    """Holdings remembered before the memo starts over (watched holdings are far fewer)."""
+
+    def __init__(self) -> None:
+        self._prices: dict[str, tuple[float, str]] = {}
+        self._heads: dict[tuple[str, float], tuple[str, str]] = {}
+
+    def _head(self, symbol: str, qty: float) -> tuple[str, str]:
+        """A row's opening text up to its price, and the quantity's text."""
+        if len(self._heads) >= self.max_heads:
+            self._heads.clear()
+        qty_text = decimal_text(qty)
+        head = _HEAD % (orjson.dumps(symbol).decode(), qty_text)
+        self._heads[symbol, qty] = (head, qty_text)
+        return head, qty_text
+
+    def _price_text(self, symbol: str, price: float) -> str:
+        text = decimal_text(price)
+        self._prices[symbol] = (price, text)
+        return text
+
+    def row(
+        self, symbol: str, qty: float, price: float, basis: PositionBasis | None, total: float
+    ) -> str:
+        """One position at `price`, as a JSON object: its value, today's and the unrealised
+        return (null when the basis is unknown), and its weight in `total` (the positions'
+        summed value)."""
+        head, qty_text = self._heads.get((symbol, qty)) or self._head(symbol, qty)
+        known = self._prices.get(symbol)
+        price_text = (
+            known[1] if known is not None and known[0] == price else self._price_text(symbol, price)
+        )
+        value = qty * price
+        market_value = _product_text(value, qty_text, price_text, None)
+        if basis is None:
+            today_pl = today_pct = gain_pl = gain_pct = "null"
+        else:
+            today = value - basis.day_start_f
+            gain = value - basis.cost_f
+            today_pl = f'"{_product_text(today, qty_text, price_text, basis.day_start)}"'
+            today_pct = _pct(today, basis.day_start_f)
+            gain_pl = f'"{_product_text(gain, qty_text, price_text, basis.cost)}"'
+            gain_pct = _pct(gain, basis.cost_f)
+        weight = _pct(value, total) if total > 0 else "0.00"
+        tail = _TAIL % (market_value, today_pl, today_pct, gain_pl, gain_pct, weight)
+        return head + price_text + tail

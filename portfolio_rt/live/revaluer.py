@@ -31,7 +31,7 @@ from .accounts import AccountFacts, market_day
 from .holdings import HoldingsIndex
 from .hub import LiveHub
 from .messages import AccountValue
-from .position_figures import PositionBasis, cents_text, exact_product, position_row
+from .position_figures import PositionBasis, RowWriter, cents_text, exact_product
 from .prices import PriceMap
 from .watchers import Watchers
 
@@ -92,6 +92,7 @@ class Revaluer(BackgroundTask):
         self._events_flowing = events_flowing
         self.books: dict[str, Book] = {}
         self.watchers = Watchers(settings.push_phases)
+        self.rows = RowWriter()
         self._recent: deque[tuple[float, set[str]]] = deque(maxlen=settings.push_phases)
         """The symbols drained at each of the last `push_phases` steps, with the time of the
         first tick of each: together, what moved since the current phase was last served."""
@@ -278,7 +279,8 @@ class Revaluer(BackgroundTask):
         complete = not sent or not record
         price_of = self.prices.prices.get
         bases = book.bases
-        rows = []
+        row = self.rows.row
+        rows: list[str] = []
         for symbol, qty in self.index.positions(account).items():
             price = price_of(symbol)
             if price is None:
@@ -287,7 +289,7 @@ class Revaluer(BackgroundTask):
                 continue
             if record:
                 sent[symbol] = price
-            rows.append(position_row(symbol, qty, price, bases.get(symbol), total))
+            rows.append(row(symbol, qty, price, bases.get(symbol), total))
         if not rows and not complete:
             return None
         total_text = cents_text(total, lambda: self._exact_total(account))
@@ -358,7 +360,7 @@ class Revaluer(BackgroundTask):
         equity_of = self.equity
         followed = self.hub.positions_of
         updates: list[tuple[str, bytes]] = []
-        rows: list[tuple[str, bytes]] = []
+        rows: dict[str, bytes] = {}
         as_of_str = as_of.decode()
         for account in accounts:
             book = books.get(account)
@@ -371,7 +373,7 @@ class Revaluer(BackgroundTask):
             if account in followed:
                 body = self.positions_body(account, book, total, as_of_str, record=True)
                 if body is not None:
-                    rows.append((account, body))
+                    rows[account] = body
             equity = equity_of(book, total)
             gain = book.basis.gain(equity)
             key = (equity, gain.amount)
@@ -379,8 +381,8 @@ class Revaluer(BackgroundTask):
                 continue
             book.pushed = key
             updates.append((account, messages.update_body(equity, gain, as_of)))
-        self.hub.push_updates(updates)
-        if rows:
+        self.hub.push_updates(updates, rows)
+        if rows:  # accounts whose value did not move to the cent, though a price did
             self.hub.push_positions(rows)
         return len(updates)
 

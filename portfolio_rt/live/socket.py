@@ -130,15 +130,15 @@ async def _write_loop(ws: web.WebSocketResponse, conn: LiveConnection, metrics: 
 def _direct_writer(
     ws: web.WebSocketResponse, transport: asyncio.Transport
 ) -> Callable[[bytes], bool]:
-    """`LiveConnection.write_now` for this socket: one whole frame in one `write` while the
-    transport has nothing buffered (the kernel takes it at once); otherwise False, and the
-    writer task sends it with aiohttp's flow control. Frames never interleave: aiohttp also
+    """`LiveConnection.write_now` for this socket: whole frames in one `write` while the
+    transport has nothing buffered (the kernel takes them at once); otherwise False, and the
+    writer task sends them with aiohttp's flow control. Frames never interleave: aiohttp also
     writes each uncompressed frame synchronously."""
 
-    def write_now(data: bytes) -> bool:
+    def write_now(*payloads: bytes) -> bool:
         if ws.closed or transport.is_closing() or transport.get_write_buffer_size():
             return False
-        transport.write(text_frame(data))
+        transport.write(b"".join(text_frame(p) for p in payloads))
         return True
 
     return write_now

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal
+from typing import Any
 
+import orjson
 import pytest
 
 from portfolio_rt.core.money import money
@@ -13,10 +15,20 @@ from portfolio_rt.live import messages
 from portfolio_rt.live.connection import LATEST, LiveConnection
 from portfolio_rt.live.position_figures import (
     PositionBasis,
+    RowWriter,
     cents_text,
     decimal_text,
-    position_row,
 )
+
+WRITER = RowWriter()
+"""One writer for every test: its remembered texts must never leak into another figure."""
+
+
+def position_row(
+    symbol: str, qty: float, price: float, basis: PositionBasis | None, total: float
+) -> dict[str, Any]:
+    row: dict[str, Any] = orjson.loads(WRITER.row(symbol, qty, price, basis, total))
+    return row
 
 
 def exact(qty: str, price: str) -> str:
@@ -99,8 +111,33 @@ def test_a_positions_message_overtaken_in_the_queue_is_sent_complete_and_latest(
     assert conn.replaced == 1
 
 
+def test_a_positions_message_is_json_with_its_rows() -> None:
+    row = WRITER.row("BTC/USD", 0.5, 0.00001, None, 1.0)
+    body = orjson.loads(messages.positions([row, row], complete=True, total="1.50", as_of="t"))
+    assert body["type"] == "positions"
+    assert body["complete"] is True
+    assert body["positions"][0]["current_price"] == "0.00001"
+    assert body["total_market_value"] == "1.50"
+
+
 def test_positions_go_only_to_subscribed_sockets_and_updates_only_to_value_ones() -> None:
     conn = LiveConnection(1, "acct", max_pending=4)
     conn.topics = {"positions"}
     assert conn.send_update(b'{"type":"update"}') is False
     assert not conn.queue
+
+
+def test_an_update_and_the_positions_of_the_same_step_go_out_in_one_write() -> None:
+    writes: list[tuple[bytes, ...]] = []
+    conn = LiveConnection(1, "acct", max_pending=4)
+    conn.write_now = lambda *payloads: writes.append(payloads) is None
+    rows = messages.positions([], complete=False, total="1.00", as_of="t")
+    conn.topics = {"value", "positions"}
+    assert conn.send_update(b'{"type":"update"}', rows) is True
+    assert writes == [(b'{"type":"update","seq":1}', rows)]
+    conn.topics = {"value"}  # a socket that does not follow positions gets the update alone
+    assert conn.send_update(b'{"type":"update"}', rows) is True
+    assert writes[-1] == (b'{"type":"update","seq":2}',)
+    conn.topics = {"positions"}  # and one that follows positions alone, the positions alone
+    assert conn.send_update(b'{"type":"update"}', rows) is True
+    assert writes[-1] == (rows,)
