@@ -155,11 +155,24 @@ class Dashboard:
         once per start: every visit then gets the same bytes, gzip copy and ETag."""
         template = self.root / "index.html"
         text = template.read_text(encoding="utf-8") if template.exists() else _FALLBACK_PAGE
-        values = {"build": self.build, "importmap": self.import_map} | settings_attrs
+        markup = {"importmap": self.import_map, "modulepreload": self.module_preloads()}
+        values = {"build": self.build} | settings_attrs
         for key, value in values.items():
-            replacement = value if key == "importmap" else html.escape(value, quote=True)
-            text = text.replace("{{" + key + "}}", replacement)
+            text = text.replace("{{" + key + "}}", html.escape(value, quote=True))
+        for key, value in markup.items():
+            text = text.replace("{{" + key + "}}", value)
         self.index = Asset.of(text.encode(), ".html")
+
+    def module_preloads(self) -> str:
+        """A `modulepreload` link for each of the page's own modules: the browser fetches them
+        all at once instead of finding each import one round trip after the module that
+        names it (what a phone on a slow network spends most of its first load on)."""
+        links = [
+            f'<link rel="modulepreload" href="/assets/{self.build}/{html.escape(name)}">'
+            for name in self.own
+            if name.startswith("js/") and name.endswith(".js") and name != "js/main.js"
+        ]
+        return "\n  ".join(links)
 
     def vendor_asset(self, package: str, rel: str) -> Asset | None:
         folder = self.packages.get(package)

@@ -1,4 +1,4 @@
-"""One held position's live figures, as the positions topic pushes them: pure functions.
+"""One held position's live figures, as the positions topic pushes them.
 
 The flusher holds quantities and prices as floats (see `revaluer`); these figures must still
 read as the broker's would: money to the cent exactly as `money()` rounds the exact Decimal
@@ -15,7 +15,6 @@ shares bought today), so the live row at the broker's price is the broker's row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,7 +24,7 @@ from ..core.money import money
 
 TIE_MARGIN = 1e-4
 """How close (in cents) a float may come to a half cent before the Decimal decides: far
-wider than a float sum's error even for a $1M account of a hundred positions (1e-6 cent)."""
+wider than a float product's error (about 1e-8 cent on a $1M position)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,17 +52,13 @@ def decimal_text(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def exact_product(qty: float, price: float) -> Decimal:
-    """qty x price in Decimal, from the decimal strings the figures show."""
-    return Decimal(decimal_text(qty)) * Decimal(decimal_text(price))
-
-
 SAFE_CENTS = 10**12
 """Below this many cents ($10 billion), `cents / 100` as a float prints its two decimals
 exactly with "%.2f" (the float lies within 1e-4 of a cent); beyond, integer arithmetic."""
 
 
-def _cent_text(cents: int) -> str:
+def cent_text(cents: int) -> str:
+    """Whole cents as a decimal string ("-12.30"); zero is "0.00"."""
     if -SAFE_CENTS < cents < SAFE_CENTS:
         return "%.2f" % (cents / 100)
     sign = "-" if cents < 0 else ""
@@ -71,28 +66,16 @@ def _cent_text(cents: int) -> str:
     return f"{sign}{whole}.{part:02d}"
 
 
-def cents_text(value: float, exact: Callable[[], Decimal]) -> str:
-    """`value` rounded to the cent, as `money(exact())` rounds it: the float's own rounding
-    where the cent is clear, `exact()` (the same figure in Decimal) within float error of a
-    half cent. Zero is "0.00" whatever side it was rounded from."""
-    cents = value * 100.0
-    nearest = round(cents)
-    if abs(abs(cents - nearest) - 0.5) < TIE_MARGIN:
-        nearest = int(money(exact()) * 100)
-    return _cent_text(nearest)
-
-
-def _product_text(value: float, qty: str, price: str, less: Decimal | None) -> str:
-    """`cents_text` of qty x price (less an amount) with no closure and no call on the common
-    path: this runs three times per pushed row."""
+def _product_cents(value: float, qty: str, price: str, less: Decimal | None) -> int:
+    """qty x price (less an amount), computed in floats as `value`, in whole cents as
+    `money` rounds the exact Decimal; no closure and no call on the common path: this runs
+    for every position of a pushed account."""
     cents = value * 100.0
     nearest = round(cents)
     if abs(abs(cents - nearest) - 0.5) < TIE_MARGIN:
         exact = Decimal(qty) * Decimal(price)
         nearest = int(money(exact if less is None else exact - less) * 100)
-    if -SAFE_CENTS < nearest < SAFE_CENTS:
-        return "%.2f" % (nearest / 100)
-    return _cent_text(nearest)
+    return nearest
 
 
 def _pct(part: float, whole: float) -> str:
@@ -115,7 +98,11 @@ class RowWriter:
     encoder (this runs for every moved position of every followed account, every interval).
     What a row starts with (symbol and quantity) and a symbol's price text are kept between
     calls: a holding's quantity rarely changes, and popular symbols are in thousands of
-    accounts' rows at the same price."""
+    accounts' rows at the same price.
+
+    An account's message is written in two steps: `value_cents` of every position (their sum
+    is the total the weights are shares of, so the rows' values add up to it exactly), then
+    `row` for those that moved."""
 
     max_heads = 200_000
     """Holdings remembered before the memo starts over (watched holdings are far fewer)."""
@@ -126,40 +113,62 @@ class RowWriter:
 
     def _head(self, symbol: str, qty: float) -> tuple[str, str]:
         """A row's opening text up to its price, and the quantity's text."""
+        found = self._heads.get((symbol, qty))
+        if found is not None:
+            return found
         if len(self._heads) >= self.max_heads:
             self._heads.clear()
         qty_text = decimal_text(qty)
-        head = _HEAD % (orjson.dumps(symbol).decode(), qty_text)
-        self._heads[symbol, qty] = (head, qty_text)
-        return head, qty_text
+        found = self._heads[symbol, qty] = (
+            _HEAD % (orjson.dumps(symbol).decode(), qty_text),
+            qty_text,
+        )
+        return found
 
     def _price_text(self, symbol: str, price: float) -> str:
+        known = self._prices.get(symbol)
+        if known is not None and known[0] == price:
+            return known[1]
         text = decimal_text(price)
         self._prices[symbol] = (price, text)
         return text
 
-    def row(
-        self, symbol: str, qty: float, price: float, basis: PositionBasis | None, total: float
-    ) -> str:
-        """One position at `price`, as a JSON object: its value, today's and the unrealised
-        return (null when the basis is unknown), and its weight in `total` (the positions'
-        summed value)."""
-        head, qty_text = self._heads.get((symbol, qty)) or self._head(symbol, qty)
-        known = self._prices.get(symbol)
-        price_text = (
-            known[1] if known is not None and known[0] == price else self._price_text(symbol, price)
-        )
+    def value_cents(self, symbol: str, qty: float, price: float) -> int:
+        """The position's market value at `price`, in whole cents."""
         value = qty * price
-        market_value = _product_text(value, qty_text, price_text, None)
+        cents = value * 100.0
+        nearest = round(cents)
+        if abs(abs(cents - nearest) - 0.5) >= TIE_MARGIN:
+            return nearest
+        qty_text, price_text = self._head(symbol, qty)[1], self._price_text(symbol, price)
+        return _product_cents(value, qty_text, price_text, None)
+
+    def row(
+        self,
+        symbol: str,
+        qty: float,
+        price: float,
+        basis: PositionBasis | None,
+        value_cents: int,
+        total_cents: int,
+    ) -> str:
+        """One position at `price`, as a JSON object: its value (`value_cents`), today's and
+        the unrealised return (null when the basis is unknown), and its weight in the account's
+        positions (`total_cents`)."""
+        head, qty_text = self._head(symbol, qty)
+        price_text = self._price_text(symbol, price)
         if basis is None:
             today_pl = today_pct = gain_pl = gain_pct = "null"
         else:
+            value = qty * price
             today = value - basis.day_start_f
             gain = value - basis.cost_f
-            today_pl = f'"{_product_text(today, qty_text, price_text, basis.day_start)}"'
+            today_cents = _product_cents(today, qty_text, price_text, basis.day_start)
+            gain_cents = _product_cents(gain, qty_text, price_text, basis.cost)
+            today_pl = f'"{cent_text(today_cents)}"'
             today_pct = _pct(today, basis.day_start_f)
-            gain_pl = f'"{_product_text(gain, qty_text, price_text, basis.cost)}"'
+            gain_pl = f'"{cent_text(gain_cents)}"'
             gain_pct = _pct(gain, basis.cost_f)
-        weight = _pct(value, total) if total > 0 else "0.00"
-        tail = _TAIL % (market_value, today_pl, today_pct, gain_pl, gain_pct, weight)
+        weight = _pct(value_cents, total_cents) if total_cents > 0 else "0.00"
+        tail = _TAIL % (cent_text(value_cents), today_pl, today_pct, gain_pl, gain_pct, weight)
         return head + price_text + tail

@@ -31,7 +31,7 @@ from .accounts import AccountFacts, market_day
 from .holdings import HoldingsIndex
 from .hub import LiveHub
 from .messages import AccountValue
-from .position_figures import PositionBasis, RowWriter, cents_text, exact_product
+from .position_figures import PositionBasis, RowWriter, cent_text
 from .prices import PriceMap
 from .watchers import Watchers
 
@@ -268,42 +268,34 @@ class Revaluer(BackgroundTask):
         )
 
     # -- positions topic ---------------------------------------------------------------------
-    def positions_body(
-        self, account: str, book: Book, total: float, as_of: str, *, record: bool
-    ) -> bytes | None:
-        """The account's positions message at `total` (its positions' summed value): every
-        position when none was sent since its facts were read, else those whose price moved
-        since the last message (None when none did). `record` makes this the account's last
-        message (the one its subscribers share); a single socket's complete message is not."""
+    def positions_body(self, account: str, book: Book, as_of: str, *, record: bool) -> bytes | None:
+        """The account's positions message: every position when none was sent since its facts
+        were read, else those whose price moved since the last message (None when none did).
+        `record` makes this the account's last message (the one its subscribers share); a
+        single socket's complete message is not. The total is the sum of the positions' values
+        to the cent, so the rows add up to it and their weights are shares of it."""
         sent = book.sent
         complete = not sent or not record
         price_of = self.prices.prices.get
-        bases = book.bases
-        row = self.rows.row
-        rows: list[str] = []
+        value_cents = self.rows.value_cents
+        total = 0
+        moved: list[tuple[str, float, float, int]] = []
         for symbol, qty in self.index.positions(account).items():
             price = price_of(symbol)
             if price is None:
                 price = self._price_of_last_resort(symbol)
+            cents = value_cents(symbol, qty, price)
+            total += cents
             if not complete and sent.get(symbol) == price:
                 continue
             if record:
                 sent[symbol] = price
-            rows.append(row(symbol, qty, price, bases.get(symbol), total))
-        if not rows and not complete:
+            moved.append((symbol, qty, price, cents))
+        if not moved and not complete:
             return None
-        total_text = cents_text(total, lambda: self._exact_total(account))
-        return messages.positions(rows, complete=complete, total=total_text, as_of=as_of)
-
-    def _exact_total(self, account: str) -> Decimal:
-        """The positions' summed value in Decimal (`positions_value` exactly)."""
-        total = Decimal(0)
-        for symbol, qty in self.index.positions(account).items():
-            price = self.prices.prices.get(symbol)
-            if price is None:
-                price = self._price_of_last_resort(symbol)
-            total += exact_product(qty, price)
-        return total
+        row, bases = self.rows.row, book.bases
+        rows = [row(s, qty, price, bases.get(s), cents, total) for s, qty, price, cents in moved]
+        return messages.positions(rows, complete=complete, total=cent_text(total), as_of=as_of)
 
     def positions_now(self, account: str) -> bytes | None:
         """A complete positions message of a watched account as it stands (one socket's)."""
@@ -311,9 +303,7 @@ class Revaluer(BackgroundTask):
         if book is None:
             return None
         as_of = messages.as_of_text(datetime.now(UTC)).decode()
-        return self.positions_body(
-            account, book, self.positions_value(account), as_of, record=False
-        )
+        return self.positions_body(account, book, as_of, record=False)
 
     def first_positions(self, account: str) -> bytes | None:
         """A socket took the positions topic: its first (complete) message now, or None when
@@ -324,8 +314,7 @@ class Revaluer(BackgroundTask):
         if len(self.hub.positions_of.get(account, ())) <= 1:
             book.sent = {}  # its only subscriber: what the account last sent is this message
             as_of = messages.as_of_text(datetime.now(UTC)).decode()
-            total = self.positions_value(account)
-            return self.positions_body(account, book, total, as_of, record=True)
+            return self.positions_body(account, book, as_of, record=True)
         if not book.sent:  # the others wait for a complete one: the next step sends it to all
             self._force.add(account)
             book.last_total = -1.0
@@ -371,7 +360,7 @@ class Revaluer(BackgroundTask):
                 continue  # nothing this account holds moved enough to change its sum
             book.last_total = total
             if account in followed:
-                body = self.positions_body(account, book, total, as_of_str, record=True)
+                body = self.positions_body(account, book, as_of_str, record=True)
                 if body is not None:
                     rows[account] = body
             equity = equity_of(book, total)

@@ -3,6 +3,7 @@ and nothing is read from disk on a request."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -39,3 +40,18 @@ async def test_the_page_is_rendered_once_per_start(
 
     revalidated = await client.get("/", headers={"If-None-Match": first.headers["ETag"]})
     assert revalidated.status == 304
+
+
+async def test_every_own_module_is_preloaded_and_served(
+    sandbox_service: SandboxService, tmp_path: Path
+) -> None:
+    """A phone on a slow network fetches the page's modules at once, not one import after
+    another: the page names each of them up front, and each link resolves."""
+    web_dir = own_files(tmp_path / "web")
+    client: TestClient = await sandbox_service(dashboard={"web_dir": str(web_dir)})
+    body = await (await client.get("/")).text()
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="(/assets/[^"]+)">', body))
+    modules = {p.relative_to(web_dir).as_posix() for p in (web_dir / "js").rglob("*.js")}
+    assert {href.split("/", 3)[3] for href in preloaded} == modules
+    for href in preloaded:
+        assert (await client.get(href)).status == 200, href

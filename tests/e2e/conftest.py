@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    WebSocket,
+    sync_playwright,
+)
 
 from tests.fixtures.redis import free_port
 from tests.fixtures.settings import SIGNING_SECRET
@@ -334,6 +341,37 @@ def wait_sections(page: Page, states: tuple[str, ...] = ("ready", "empty")) -> N
         arg=[list(ids), list(states)],
     )
     assert page.locator(selector).count() == len(ids)
+
+
+class Pushed:
+    """The positions messages the page's socket received, folded into the latest rows."""
+
+    def __init__(self, page: Page) -> None:
+        self.latest: dict[str, dict[str, Any]] = {}
+        self.seen: dict[str, list[dict[str, Any]]] = {}
+        """Every pushed row of each symbol, in order."""
+        self.partial = 0
+        page.on("websocket", self._watch)
+
+    def _watch(self, ws: WebSocket) -> None:
+        ws.on("framereceived", self._frame)
+
+    def _frame(self, payload: str | bytes) -> None:
+        message = json.loads(payload)
+        if message.get("type") != "positions":
+            return
+        if message["complete"]:
+            self.latest = {}
+        else:
+            self.partial += 1
+        for row in message["positions"]:
+            self.latest[row["symbol"]] = row
+            self.seen.setdefault(row["symbol"], []).append(row)
+
+    def values(self, symbol: str, field: str, loaded: dict[str, Any] | None = None) -> set[Any]:
+        """Every value of a row's field the page may show: as loaded, or as pushed since."""
+        shown = {r[field] for r in self.seen.get(symbol, ())}
+        return shown | ({loaded[field]} if loaded is not None else set())
 
 
 def screenshot(page: Page, name: str) -> Path:

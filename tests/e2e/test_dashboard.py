@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Browser, Locator, expect
 
-from .conftest import DEMO_USERS, SECTIONS, PageKit, Service, log_in, open_page, screenshot
+from .conftest import DEMO_USERS, SECTIONS, PageKit, Pushed, Service, log_in, open_page, screenshot
 
 
 def money(text: str) -> Decimal:
@@ -143,26 +143,33 @@ def test_holdings_sort_by_every_column_with_mouse_and_keyboard(desktop: PageKit)
 
 def test_holdings_show_each_positions_move_today_in_its_own_colour(desktop: PageKit) -> None:
     page = desktop.page
-    # The answer the page itself drew (a second request could see prices that moved since).
+    pushed = Pushed(page)
+    # The answer the page drew first; the rows then move with the prices the socket pushes.
     with page.expect_response(lambda r: r.url.endswith("/api/portfolio/positions")) as answer:
         log_in(desktop, "sam")
     assert answer.value.ok
     positions = {p["symbol"]: p for p in answer.value.json()["positions"]}
     table = page.locator("#holdings-table")
-    rows = table.locator("tbody tr")
-    expect(rows).to_have_count(len(positions))
-    moves = cells(table, "today_pl")
-    for i in range(rows.count()):
-        p = positions[rows.nth(i).locator(".ticker").inner_text()]
-        today = moves.nth(i)
-        amount, share = today.inner_text().split("\n")
-        assert money(amount) == Decimal(p["today_pl"])
-        assert Decimal(share.rstrip("%").replace("+", "").replace("−", "-")) == Decimal(
-            str(p["today_plpc"])
-        ).quantize(Decimal("0.01"))
-        moved = Decimal(p["today_pl"])
+    expect(table.locator("tbody tr")).to_have_count(len(positions))
+    # One read of every row: a push may land between two reads.
+    shown = page.evaluate(
+        """() => [...document.querySelectorAll('#holdings-table tbody tr')].map((tr) => {
+             const td = tr.querySelector('td[data-key=today_pl]');
+             return [tr.dataset.symbol, td.innerText, td.className];
+           })"""
+    )
+    for symbol, text, classes in shown:
+        p = positions[symbol]
+        amount, share = text.split("\n")
+        assert money(amount) in {Decimal(v) for v in pushed.values(symbol, "today_pl", p)}
+        percent = Decimal(share.rstrip("%").replace("+", "").replace("−", "-"))
+        assert percent in {
+            Decimal(str(v)).quantize(Decimal("0.01"))
+            for v in pushed.values(symbol, "today_plpc", p)
+        }
+        moved = money(amount)
         colour = "up" if moved > 0 else "down" if moved < 0 else "flat"
-        expect(today).to_have_class(re.compile(rf"\b{colour}\b"))
+        assert colour in classes.split(), (symbol, text, classes)
 
 
 def test_transactions_load_more_and_filters(desktop: PageKit) -> None:

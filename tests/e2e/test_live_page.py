@@ -8,7 +8,6 @@ What the page shows is checked against the positions messages its own socket rec
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -16,35 +15,12 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, WebSocket, expect
+from playwright.sync_api import Browser, Page, expect
 
-from .conftest import PageKit, Service, log_in, open_page, screenshot
+from .conftest import PageKit, Pushed, Service, log_in, open_page, screenshot
 from .test_dashboard import money
 
 CENT = Decimal("0.01")
-
-
-class Pushed:
-    """The positions messages the page's socket received, folded into the latest rows."""
-
-    def __init__(self, page: Page) -> None:
-        self.latest: dict[str, dict[str, Any]] = {}
-        self.partial = 0
-        page.on("websocket", self._watch)
-
-    def _watch(self, ws: WebSocket) -> None:
-        ws.on("framereceived", self._frame)
-
-    def _frame(self, payload: str | bytes) -> None:
-        message = json.loads(payload)
-        if message.get("type") != "positions":
-            return
-        if message["complete"]:
-            self.latest = {}
-        else:
-            self.partial += 1
-        for row in message["positions"]:
-            self.latest[row["symbol"]] = row
 
 
 def usd(value: Decimal | str) -> str:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
-from .conftest import PageKit, log_in, screenshot, wait_sections
+from .conftest import PageKit, Pushed, log_in, screenshot, wait_sections
 
 HIDDEN = "$•••••"
 BROWSER_TZ = ZoneInfo("America/New_York")  # the timezone open_page gives the browser
@@ -210,6 +210,7 @@ def read_download(page: Page, button: str) -> tuple[str, list[dict[str, str]]]:
 
 def test_realised_gains_by_year_and_csv_exports(desktop: PageKit) -> None:
     page = desktop.page
+    pushed = Pushed(page)
     stamp = datetime.now(BROWSER_TZ).date().isoformat()
 
     # Realised gains open on the latest year with a sale (jordan's is in 2023, not this
@@ -236,7 +237,8 @@ def test_realised_gains_by_year_and_csv_exports(desktop: PageKit) -> None:
     assert lots[0]["Gain"] == lot["gain"]
     assert lots[0]["Proceeds"] == lot["proceeds"]
 
-    # Holdings: every position, figures untouched (as the page loaded them: prices move).
+    # Holdings: every position, figures untouched: as the page loaded them, or as the live
+    # socket since pushed them (prices move).
     positions = held.value.json()["positions"]
     name, holdings = read_download(page, "#holdings-csv")
     assert name == f"holdings-{stamp}.csv"
@@ -246,8 +248,8 @@ def test_realised_gains_by_year_and_csv_exports(desktop: PageKit) -> None:
         p = by_symbol[row["Symbol"]]
         assert row["Name"] == p["name"]
         assert row["Shares"] == p["qty"]
-        assert row["Market value"] == p["market_value"]
-        assert row["Today"] == p["today_pl"]
+        assert row["Market value"] in pushed.values(row["Symbol"], "market_value", p)
+        assert row["Today"] in pushed.values(row["Symbol"], "today_pl", p)
 
     # Transactions: all of them matching the filter, not only the first page shown.
     page.locator("#tx-type").select_option("dividend")
@@ -361,8 +363,8 @@ def test_the_1d_chart_grows_with_live_updates_and_ends_at_total_value(desktop: P
     day = answer.value.json()
     expect(page.locator("#history")).to_have_attribute("data-period", "1D")
     drawn = len(chart(page, "history-chart")["datasets"][0]["values"])
-    assert drawn == len(day["timestamp"])
-    # Live updates move the last point; one at least ten seconds after it adds a point.
+    assert drawn >= len(day["timestamp"])  # a live update may have added one already
+    # Each live update adds a point (at most one a second).
     # (Polled from here: wait_for_function would take the async probe's promise as true.)
     deadline = time.monotonic() + 45
     while len(chart(page, "history-chart")["datasets"][0]["values"]) <= drawn:

@@ -16,7 +16,7 @@ from portfolio_rt.live.connection import LATEST, LiveConnection
 from portfolio_rt.live.position_figures import (
     PositionBasis,
     RowWriter,
-    cents_text,
+    cent_text,
     decimal_text,
 )
 
@@ -25,9 +25,10 @@ WRITER = RowWriter()
 
 
 def position_row(
-    symbol: str, qty: float, price: float, basis: PositionBasis | None, total: float
+    symbol: str, qty: float, price: float, basis: PositionBasis | None, total_cents: int
 ) -> dict[str, Any]:
-    row: dict[str, Any] = orjson.loads(WRITER.row(symbol, qty, price, basis, total))
+    cents = WRITER.value_cents(symbol, qty, price)
+    row: dict[str, Any] = orjson.loads(WRITER.row(symbol, qty, price, basis, cents, total_cents))
     return row
 
 
@@ -48,7 +49,7 @@ def exact(qty: str, price: str) -> str:
     ],
 )
 def test_market_value_rounds_as_decimal_does_at_half_cents(qty: str, price: str) -> None:
-    row = position_row("X", float(qty), float(price), None, float(qty) * float(price))
+    row = position_row("X", float(qty), float(price), None, 1)
     assert row["market_value"] == exact(qty, price)
 
 
@@ -61,9 +62,7 @@ def test_every_figure_equals_the_decimal_one_over_many_random_positions() -> Non
             continue
         cost = money(Decimal(qty) * Decimal(f"{rng.uniform(0.5, 2_000):.2f}"))
         start = money(Decimal(qty) * Decimal(f"{rng.uniform(0.5, 2_000):.2f}"))
-        row = position_row(
-            "X", float(qty), float(price), PositionBasis.of(cost, start), float(qty) * 3
-        )
+        row = position_row("X", float(qty), float(price), PositionBasis.of(cost, start), 1)
         value = Decimal(qty) * Decimal(price)
         assert row["market_value"] == str(money(value)), (qty, price)
         assert row["unrealized_pl"] == str(money(value - cost)).replace("-0.00", "0.00")
@@ -72,7 +71,7 @@ def test_every_figure_equals_the_decimal_one_over_many_random_positions() -> Non
 
 def test_percentages_and_weight() -> None:
     basis = PositionBasis.of(Decimal("800.00"), Decimal("990.00"))
-    row = position_row("VTI", 4.0, 250.0, basis, 4000.0)
+    row = position_row("VTI", 4.0, 250.0, basis, 400_000)
     assert row == {
         "symbol": "VTI",
         "qty": "4",
@@ -84,7 +83,7 @@ def test_percentages_and_weight() -> None:
         "unrealized_plpc": 25.0,
         "weight_pct": 25.0,
     }
-    unknown = position_row("VTI", 4.0, 250.0, None, 0.0)
+    unknown = position_row("VTI", 4.0, 250.0, None, 0)
     assert unknown["unrealized_pl"] is None
     assert unknown["today_plpc"] is None
     assert unknown["weight_pct"] == 0.0
@@ -94,9 +93,10 @@ def test_tiny_prices_are_written_as_plain_decimals() -> None:
     assert decimal_text(0.00001) == "0.00001"
     assert decimal_text(1.5e-08) == "0.000000015"
     assert decimal_text(301.25) == "301.25"
-    assert cents_text(-0.004, lambda: Decimal("-0.004")) == "0.00"
-    assert cents_text(-0.005, lambda: Decimal("-0.005")) == "0.00"
-    assert cents_text(-1234.567, lambda: Decimal("-1234.567")) == "-1234.57"
+    assert cent_text(0) == "0.00"
+    assert cent_text(-1) == "-0.01"
+    assert cent_text(-123_457) == "-1234.57"
+    assert cent_text(10**14 + 5) == "1000000000000.05"  # past float's exact range
 
 
 def test_a_positions_message_overtaken_in_the_queue_is_sent_complete_and_latest() -> None:
@@ -112,7 +112,7 @@ def test_a_positions_message_overtaken_in_the_queue_is_sent_complete_and_latest(
 
 
 def test_a_positions_message_is_json_with_its_rows() -> None:
-    row = WRITER.row("BTC/USD", 0.5, 0.00001, None, 1.0)
+    row = WRITER.row("BTC/USD", 0.5, 0.00001, None, 0, 150)
     body = orjson.loads(messages.positions([row, row], complete=True, total="1.50", as_of="t"))
     assert body["type"] == "positions"
     assert body["complete"] is True

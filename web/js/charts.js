@@ -1,27 +1,51 @@
-// Chart.js, registered once with the parts the page uses and themed from the CSS properties.
-import {
-  ArcElement,
-  BarController,
-  BarElement,
-  CategoryScale,
-  Chart,
-  DoughnutController,
-  Filler,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  Tooltip,
-} from 'chart.js';
+// Chart.js, loaded after the page's own modules (the figures come first: a phone on a slow
+// network paints the Total value before a chart library arrives), registered once with the
+// parts the page uses and themed from the CSS properties.
+let loading = null;
+let ChartClass = null;
 
-Chart.register(ArcElement, BarController, BarElement, CategoryScale, DoughnutController, Filler, LinearScale, LineController, LineElement, PointElement, Tooltip);
+/** Resolves once Chart.js is loaded, registered and themed; the first call starts loading. */
+export function loadCharts() {
+  loading ??= import('chart.js').then((lib) => {
+    const { ArcElement, BarController, BarElement, CategoryScale, Chart, DoughnutController, Filler, LinearScale, LineController, LineElement, PointElement, Tooltip } = lib;
+    Chart.register(ArcElement, BarController, BarElement, CategoryScale, DoughnutController, Filler, LinearScale, LineController, LineElement, PointElement, Tooltip);
+    applyTheme(Chart);
+    ChartClass = Chart;
+    return Chart;
+  });
+  loading.catch(() => {
+    loading = null; // a failed load is tried again by the next chart (its "Try again")
+  });
+  return loading;
+}
+
+/**
+ * Resolves once a chart can be drawn, each caller in a task of its own: the sections that
+ * waited for Chart.js then draw one after the other, not all in one long task that would
+ * hold the page (and a phone's taps) for the time of all of them.
+ */
+export async function chartsReady() {
+  await loadCharts();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** Whether `newChart` can draw yet. */
+export function chartsLoaded() {
+  return ChartClass !== null;
+}
+
+/** A Chart.js chart on `canvas`; once `loadCharts()` has resolved. */
+export function newChart(canvas, config) {
+  if (!ChartClass) throw new Error('Chart.js is not loaded yet: await loadCharts() first.');
+  return new ChartClass(canvas, config);
+}
 
 /** A theme colour from the CSS custom properties (`--up`, `--text-muted`, …). */
 export function themeColor(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(`--${name}`).trim();
 }
 
-export function applyTheme() {
+function applyTheme(Chart) {
   const d = Chart.defaults;
   d.color = themeColor('text-muted');
   d.borderColor = themeColor('grid');
@@ -83,4 +107,3 @@ export function withAlpha(color, alpha) {
   return color;
 }
 
-export { Chart };

@@ -11,32 +11,40 @@ function weightOf(marketValue, total) {
 
 /**
  * Holdings rows (from /api/portfolio/positions) after one positions message, in the same
- * order (sorting holds): the message's rows take its figures, every row's weight is its value
- * over the message's total. Returns `{rows, moved, unknown, gone}`: `moved` maps each symbol
- * whose price changed to 'up' or 'down'; `unknown` lists held symbols the page has no row for
- * and `gone` rows a complete message no longer holds (both mean: read the positions again).
+ * order (sorting holds): the message's rows take its figures, and every row's weight is its
+ * value over what the rows add up to (the message's total when they are the account's).
+ * Returns `{rows, moved, unknown, gone}`: `moved` maps each symbol whose price changed to
+ * 'up' or 'down'; `unknown` lists held symbols the page has no row for and `gone` rows a
+ * complete message no longer holds (both mean: read the positions again).
  */
 export function mergePositions(rows, message) {
   const live = new Map((message.positions ?? []).map((p) => [p.symbol, p]));
-  const total = message.total_market_value;
   const moved = new Map();
   const known = new Set();
   const merged = rows.map((row) => {
     known.add(row.symbol);
     const p = live.get(row.symbol);
+    if (!p) return { ...row };
     const next = { ...row };
-    if (p) {
-      for (const key of LIVE_FIELDS) if (key in p) next[key] = p[key];
-      const before = Number(row.current_price);
-      const after = Number(p.current_price);
-      if (after !== before) moved.set(row.symbol, after > before ? 'up' : 'down');
-    }
-    if (total !== undefined && total !== null) next.weight_pct = weightOf(next.market_value, total);
+    for (const key of LIVE_FIELDS) if (key in p) next[key] = p[key];
+    const before = Number(row.current_price);
+    const after = Number(p.current_price);
+    if (after !== before) moved.set(row.symbol, after > before ? 'up' : 'down');
     return next;
   });
+  const total = sumValues(merged);
+  for (const row of merged) row.weight_pct = weightOf(row.market_value, total);
   const unknown = [...live.keys()].filter((s) => !known.has(s));
   const gone = message.complete ? rows.map((r) => r.symbol).filter((s) => !live.has(s)) : [];
   return { rows: merged, moved, unknown, gone };
+}
+
+/** The rows' market values added up to the cent (in whole cents, so no float drift), as a
+ * decimal string. */
+export function sumValues(rows) {
+  let cents = 0;
+  for (const r of rows) cents += Math.round(Number(r.market_value) * 100);
+  return (cents / 100).toFixed(2);
 }
 
 /**

@@ -1,6 +1,6 @@
 // Start-up: decide between the login screen and the portfolio, mount each section, tear down.
 import { api, ApiError, getToken, loadToken, setToken } from './api.js';
-import { applyTheme } from './charts.js';
+import { loadCharts } from './charts.js';
 import { isMoneyHidden, setMoneyHidden } from './format.js';
 import * as addFunds from './sections/add-funds.js';
 import * as allocation from './sections/allocation.js';
@@ -81,7 +81,7 @@ function startApp(session) {
   teardown();
   current = session;
   show('app');
-  applyTheme();
+  loadCharts(); // in the background; each chart waits for it
   bus = new EventTarget();
   $('account-chip').textContent = session.username ? session.username : '';
   // livePositions: symbol → the latest live row of each position (the summary's socket fills it)

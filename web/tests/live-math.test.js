@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { liveBreakdown, mergePositions, thinLive, trackPositions } from '../js/live-math.js';
+import { liveBreakdown, mergePositions, sumValues, thinLive, trackPositions } from '../js/live-math.js';
 
 const rows = [
   { symbol: 'VTI', name: 'Vanguard Total', current_price: '300', market_value: '3000.00', today_pl: '10.00', today_plpc: 0.33, unrealized_pl: '500.00', unrealized_plpc: 20, weight_pct: 75 },
@@ -70,4 +70,11 @@ test('a long-open chart keeps every service point and thins its older live point
   assert.deepEqual(kept.slice(0, 10), [...Array(10).keys()], 'service points all stay');
   assert.equal(kept.length, 25);
   assert.deepEqual(kept.slice(-10), [...Array(10)].map((_, k) => 20 + k), 'the newest live points all stay');
+});
+
+test('rows add up to the cent without float drift', () => {
+  const rows = [...Array(300)].map(() => ({ market_value: '0.10' }));
+  assert.equal(sumValues(rows), '30.00');
+  assert.equal(sumValues([{ market_value: '1877.41' }, { market_value: '-0.01' }]), '1877.40');
+  assert.equal(sumValues([]), '0.00');
 });

@@ -1,6 +1,6 @@
 // #allocation: a donut of what the money is in, by asset class or by industry, with a legend.
 // Live prices weigh it again as they move (each holding's split comes with the answer).
-import { Chart, themeColor } from '../charts.js';
+import { chartsReady, newChart, themeColor } from '../charts.js';
 import { money, pct } from '../format.js';
 import { h, SectionView, sectionLoader } from '../dom.js';
 import { liveBreakdown } from '../live-math.js';
@@ -100,7 +100,7 @@ export function mount(root, ctx) {
       h('p', { class: 'muted small' }, blurb),
     );
     root.dataset.view = current;
-    chart = new Chart(canvas, {
+    chart = newChart(canvas, {
       type: 'doughnut',
       data: {
         labels: rows.map((r) => r.name),
@@ -160,6 +160,7 @@ export function mount(root, ctx) {
     what: 'your allocation',
     fetchAndDraw: async (signal) => {
       data = await ctx.api('/api/portfolio/analytics', { signal });
+      await chartsReady();
       const any = (data.exposures?.asset_class ?? []).some((r) => Number(r.market_value) > 0);
       if (!any) {
         chart?.destroy();

@@ -1,5 +1,5 @@
 // #history: the value chart for a chosen range, with all-time performance above it.
-import { Chart, crosshair, gradientFill, themeColor } from '../charts.js';
+import { chartsReady, newChart, crosshair, gradientFill, themeColor } from '../charts.js';
 import { axisDate, calendarDate, compactLabels, direction, money, pct, PERIOD_WORDS, tooltipDate, toNumber } from '../format.js';
 import { h, SectionView, trendClass, withStates } from '../dom.js';
 import { riskSentences, sameDatesValues } from '../returns-math.js';
@@ -274,7 +274,7 @@ export function mount(root, ctx) {
     root.dataset.benchmark = benchValues ? (showBenchmark ? 'on' : 'off') : 'unavailable';
     const muted = themeColor('text-muted');
     const benchColor = themeColor('accent-strong');
-    chart = new Chart(canvas, {
+    chart = newChart(canvas, {
       type: 'line',
       data: {
         datasets: [
@@ -383,6 +383,7 @@ export function mount(root, ctx) {
       load: async () => {
         try {
           const data = await ctx.api(`/api/portfolio/history?period=${wanted}`, { signal });
+          await chartsReady();
           if (wanted === period) draw(data);
         } catch (error) {
           if (keepOld && chart && error.name !== 'AbortError') {

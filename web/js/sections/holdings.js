@@ -5,7 +5,7 @@ import { calendarDate, direction, escapeHtml, money, pct, quantity } from '../fo
 import { fromHtml, h, SectionView, sectionLoader } from '../dom.js';
 import { csvFilename, downloadCsv, toCsv } from '../csv.js';
 import { nextDirection, sortRows } from '../sort.js';
-import { LIVE_FIELDS, mergePositions } from '../live-math.js';
+import { LIVE_FIELDS, mergePositions, sumValues } from '../live-math.js';
 
 const HIGHLIGHT_MS = 800;
 
@@ -115,6 +115,9 @@ export function mount(root, ctx) {
 
   function draw(data) {
     rows = data.positions ?? [];
+    // The live figures pushed so far win over the answer's (which a cache may have kept):
+    // the rows then agree with every later push, which only names what moved since.
+    if (rows.length && ctx.livePositions.size) rows = mergePositions(rows, { positions: [...ctx.livePositions.values()] }).rows;
     exportButton.disabled = !rows.length;
     if (!rows.length) {
       view.empty("You don't own any investments yet", 'Add funds, then buy your first shares. Each one will show up here with how it is doing.', h('a', { class: 'btn btn-secondary', href: '#add-funds' }, 'Add funds'));
@@ -124,7 +127,7 @@ export function mount(root, ctx) {
     tbody = h('tbody');
     const table = h('table', { class: 'table holdings-table', id: 'holdings-table' }, h('caption', { class: 'visually-hidden' }, 'Your holdings. Column headers sort the table.'), h('thead', {}, h('tr', {}, headers)), tbody);
     cash = data.cash;
-    note = h('span', { id: 'holdings-worth' }, worth(data.total_market_value));
+    note = h('span', { id: 'holdings-worth' }, worth());
     view.content(
       h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Holdings table, scrolls sideways' }, table),
       h(
@@ -144,8 +147,9 @@ export function mount(root, ctx) {
     renderBody();
   }
 
-  function worth(total) {
-    return `${rows.length} ${rows.length === 1 ? 'holding' : 'holdings'} worth ${money(total)}, plus ${money(cash)} in cash. `;
+  /** What the rows add up to, as they show it. */
+  function worth() {
+    return `${rows.length} ${rows.length === 1 ? 'holding' : 'holdings'} worth ${money(sumValues(rows))}, plus ${money(cash)} in cash. `;
   }
 
   function highlight(tr, symbol, dir) {
@@ -179,7 +183,7 @@ export function mount(root, ctx) {
       const dir = merged.moved.get(r.symbol);
       if (dir) highlight(tr, r.symbol, dir);
     }
-    note.textContent = worth(event.detail.total_market_value);
+    note.textContent = worth();
   }
   ctx.bus.addEventListener('positions', onPositions);
 

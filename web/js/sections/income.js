@@ -1,5 +1,5 @@
 // #income: dividends received, by month (a small bar chart of the last 12 months) and by holding.
-import { Chart, themeColor } from '../charts.js';
+import { chartsReady, newChart, themeColor } from '../charts.js';
 import { compactLabels, money, pct } from '../format.js';
 import { h, SectionView, sectionLoader } from '../dom.js';
 
@@ -66,7 +66,7 @@ export function mount(root, ctx) {
       h('p', { class: 'muted small' }, 'Dividends are part of your gain. Yield on what you paid is the last 12 months’ dividends divided by what your current holdings cost.'),
     );
     const bar = themeColor('up');
-    chart = new Chart(canvas, {
+    chart = newChart(canvas, {
       type: 'bar',
       data: {
         labels: months.map((m) => monthName(m).charAt(0)),
@@ -100,7 +100,11 @@ export function mount(root, ctx) {
   const loader = sectionLoader(ctx, view, {
     skeleton: 'chart',
     what: 'your dividend income',
-    fetchAndDraw: async (signal) => draw(await ctx.api('/api/portfolio/income', { signal })),
+    fetchAndDraw: async (signal) => {
+      const data = await ctx.api('/api/portfolio/income', { signal });
+      await chartsReady();
+      draw(data);
+    },
   });
   loader.load();
 

@@ -1,5 +1,5 @@
 // #what-if: a projection calculator (pure math in whatif-math.js), with a range and a disclaimer.
-import { Chart, themeColor, withAlpha } from '../charts.js';
+import { chartsLoaded, chartsReady, newChart, themeColor, withAlpha } from '../charts.js';
 import { compactLabels, isMoneyHidden, money } from '../format.js';
 import { h, SectionView } from '../dom.js';
 import { project, STRATEGIES, validateInputs } from '../whatif-math.js';
@@ -98,6 +98,11 @@ export function mount(root, ctx) {
   }
 
   function drawChart(p) {
+    if (!chartsLoaded()) {
+      // the figures above the chart are already shown; the chart follows its library
+      chartsReady().then(() => canvas.isConnected && update());
+      return;
+    }
     const accent = themeColor('accent');
     const labels = p.series.map((s) => s.year);
     const datasets = [
@@ -112,7 +117,7 @@ export function mount(root, ctx) {
       chart.update('none');
       return;
     }
-    chart = new Chart(canvas, {
+    chart = newChart(canvas, {
       type: 'line',
       data: { datasets },
       options: {
