@@ -125,6 +125,11 @@ def follow_the_market(kit: PageKit, name: str) -> None:
             else "the what-if does not start from the Total value"
         ),
     )
+    # Once the reader types a starting amount, it is theirs: live values no longer move it.
+    page.locator("#whatif-initial").fill("1234.00")
+    typed = pushed.partial
+    eventually(page, lambda: None if pushed.partial >= typed + 2 else "no price moved")
+    assert page.locator("#whatif-initial").input_value() == "1234.00"
     # Live figures never re-sort the table under the reader.
     after = page.locator("#holdings-table tbody tr").evaluate_all(
         "(rows) => rows.map((tr) => tr.dataset.symbol)"
