@@ -186,6 +186,9 @@ class Revaluer(BackgroundTask):
             book = self.books[account]
             book.sent = {}  # the holdings changed: the next positions message is complete
             book.last_total = -1.0
+            # its cost basis moved with the fill: no return figures until the account's
+            # facts are read again (a refresh the fill's event asks for)
+            book.bases = {s: b for s, b in book.bases.items() if s != symbol}
 
     def refresh(self, account: str, *, cash_only: bool = False) -> None:
         """Reload one watched account's facts now (it traded or moved money); `cash_only`

@@ -8,9 +8,7 @@ import asyncio
 import re
 from pathlib import Path
 from typing import Any, get_args
-from uuid import UUID
 
-import aiohttp
 import orjson
 from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient
@@ -24,7 +22,7 @@ from portfolio_rt.app import create_app
 from portfolio_rt.live import close_codes, messages
 from portfolio_rt.state import SETTINGS
 from tests.fixtures.live import Live, next_message, settle, until
-from tests.fixtures.settings import SANDBOX_KEY, SANDBOX_SECRET, make_settings
+from tests.fixtures.settings import make_settings
 
 Document = dict[str, Any]
 Message = dict[str, Any]
@@ -228,18 +226,6 @@ async def _send(ws: ClientWebSocketResponse, checker: Checker, message: Message)
     await ws.send_str(orjson.dumps(checker.client_message(message)).decode())
 
 
-async def _buy_at_the_broker(live: Live, account: UUID, symbol: str, qty: str) -> None:
-    """An order placed straight at the broker: its fill comes back as a broker event."""
-    auth = aiohttp.BasicAuth(SANDBOX_KEY, SANDBOX_SECRET)
-    order = {"symbol": symbol, "qty": qty, "side": "buy", "type": "market", "time_in_force": "day"}
-    url = f"{live.running.broker_url}/v1/trading/accounts/{account}/orders"
-    async with (
-        aiohttp.ClientSession(auth=auth) as session,
-        session.post(url, json=order) as response,
-    ):
-        assert response.status == 200, await response.text()
-
-
 async def test_real_messages_match_the_document(live: Live) -> None:
     checker = Checker(orjson.loads(live.client.app[DOCUMENT]))
     maya = live.sandbox.personas["maya"]
@@ -268,7 +254,7 @@ async def test_real_messages_match_the_document(live: Live) -> None:
     live.publish({"VTI": "310.00"})
     await _expect(ws, checker, "positions")
 
-    await _buy_at_the_broker(live, maya, "NVDA", "1")
+    await live.buy_at_the_broker(maya, "NVDA", "1")
     await _expect(ws, checker, "changed")
     await _expect(ws, checker, "positions", complete=True)
 

@@ -11,7 +11,7 @@ from uuid import UUID
 from aiohttp import ClientWebSocketResponse
 
 from portfolio_rt.core.money import money
-from tests.fixtures.live import Live, next_message, settle, wait_for
+from tests.fixtures.live import Live, next_message, settle, until, wait_for
 
 ROW = {
     "symbol",
@@ -202,3 +202,47 @@ async def test_a_second_tab_gets_its_own_complete_message(live: Live) -> None:
         assert_priced(live, maya, moved)
     await first.close()
     await second.close()
+
+
+async def test_a_fill_brings_a_complete_message_with_the_new_cost_basis(live: Live) -> None:
+    """A fill changes a holding's quantity and cost basis: the next messages are complete,
+    and no row ever pairs the new quantity with the old basis (its returns are null until
+    the account is read again, then the broker's)."""
+    maya = live.sandbox.personas["maya"]
+    events = live.engine.events
+    assert events is not None
+    await until(lambda: events.healthy, within_s=10)
+    ws = await subscribed(live, maya, 4)
+    before = await wait_for(ws, lambda m: m["type"] == "positions" and m["complete"])
+    old = next(r for r in before["positions"] if r["symbol"] == "VTI")
+
+    await live.buy_at_the_broker(maya, "VTI", "2")
+    after = Decimal(old["qty"]) + 2
+    await until(lambda: held(live, maya)["VTI"] == after)  # orders fill asynchronously
+
+    def settled(m: dict[str, Any]) -> bool:
+        if m["type"] != "positions":
+            return False
+        row = next((r for r in m["positions"] if r["symbol"] == "VTI"), None)
+        if row is None or Decimal(row["qty"]) != after:
+            return False
+        assert m["complete"] is True  # a new quantity comes in a complete message
+        if row["unrealized_pl"] is None:  # between the fill and the account's new facts
+            assert row["today_pl"] is None
+            return False
+        return True
+
+    fresh = await wait_for(ws, settled)
+    row = next(r for r in fresh["positions"] if r["symbol"] == "VTI")
+    rest = await live.client.get("/api/portfolio/positions", headers=live.bearer(maya))
+    broker = next(r for r in (await rest.json())["positions"] if r["symbol"] == "VTI")
+
+    def cost(r: dict[str, Any]) -> Decimal:
+        return Decimal(r["market_value"]) - Decimal(r["unrealized_pl"])
+
+    # The row's return is against the broker's new cost basis (to a cent of rounding), which
+    # grew by what the two shares cost.
+    assert abs(cost(row) - Decimal(broker["cost_basis"])) <= Decimal("0.01")
+    bought = cost(row) - cost(old)
+    assert abs(bought - 2 * Decimal(row["current_price"])) <= Decimal("0.05") * bought
+    await ws.close()
