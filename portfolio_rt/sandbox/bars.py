@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from .data_params import TimeFrame
+from .market import Volume
 
 if TYPE_CHECKING:
     from .universe import Instrument
@@ -39,7 +40,7 @@ class BarLike(Protocol):
     @property
     def c(self) -> Decimal: ...
     @property
-    def v(self) -> int: ...
+    def v(self) -> Volume: ...
     @property
     def n(self) -> int: ...
     @property
@@ -55,7 +56,7 @@ class AggBar:
     h: Decimal
     l: Decimal  # noqa: E741 - Alpaca's field name
     c: Decimal
-    v: int
+    v: Volume
     n: int
     vw: Decimal
 
@@ -69,7 +70,7 @@ def aggregate(bars: Iterable[BarLike], bucket: Callable[[datetime], datetime]) -
     def flush() -> None:
         if not group or label is None:
             return
-        volume = sum(b.v for b in group)
+        volume: Volume = sum((b.v for b in group[1:]), group[0].v)
         weighted = sum((b.vw * b.v for b in group), Decimal(0))
         vw = weighted / volume if volume > 0 else group[-1].c
         out.append(

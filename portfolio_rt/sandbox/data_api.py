@@ -4,7 +4,9 @@ routes (assets, clock, calendar).
 
 Bars come from `bars.BarSource`; latest trades and quotes come from the live ticker so they agree
 with the stream. Prices are JSON numbers on this wire (as Alpaca sends them); symbols without data
-are left out of the maps, never `null`.
+are left out of the maps, never `null`. Times are Alpaca's (`wire.rfc3339`): nanoseconds on stock
+trades and on quotes, microseconds on crypto trades, none on bars; sizes and volumes are whole for
+stocks and fractional for crypto.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .data_params import (
     unprocessable,
 )
 from .keys import SANDBOX
+from .wire import rfc3339, volume
 
 if TYPE_CHECKING:
     from .market import Quote, Trade
@@ -47,15 +50,6 @@ CRYPTO_LOCS = frozenset({"us", "us-1", "eu-1"})
 # ------------------------------------------------------------------------------- wire shapes
 
 
-def rfc3339(t: datetime) -> str:
-    """UTC with a `Z`, microseconds only when present (Alpaca's REST style)."""
-    t = t.astimezone(UTC)
-    text = t.strftime("%Y-%m-%dT%H:%M:%S")
-    if t.microsecond:
-        text += f".{t.microsecond:06d}"
-    return text + "Z"
-
-
 def bar_json(bar: BarLike) -> dict[str, Any]:
     return {
         "t": rfc3339(bar.t),
@@ -63,7 +57,7 @@ def bar_json(bar: BarLike) -> dict[str, Any]:
         "h": float(bar.h),
         "l": float(bar.l),
         "c": float(bar.c),
-        "v": int(bar.v),
+        "v": volume(bar.v),
         "n": int(bar.n),
         "vw": float(bar.vw),
     }
@@ -76,14 +70,14 @@ def _whole(size: Decimal) -> int:
 def trade_json(trade: Trade, crypto: bool) -> dict[str, Any]:
     if crypto:
         return {
-            "t": rfc3339(trade.t),
+            "t": rfc3339(trade.t, trade.nanos),
             "p": float(trade.price),
             "s": float(trade.size),
             "i": int(trade.id),
             "tks": "B" if trade.id % 2 == 0 else "S",
         }
     return {
-        "t": rfc3339(trade.t),
+        "t": rfc3339(trade.t, trade.nanos),
         "x": trade.exchange,
         "p": float(trade.price),
         "s": _whole(trade.size),
@@ -96,14 +90,14 @@ def trade_json(trade: Trade, crypto: bool) -> dict[str, Any]:
 def quote_json(quote: Quote, crypto: bool) -> dict[str, Any]:
     if crypto:
         return {
-            "t": rfc3339(quote.t),
+            "t": rfc3339(quote.t, quote.nanos),
             "bp": float(quote.bid),
             "bs": float(quote.bid_size),
             "ap": float(quote.ask),
             "as": float(quote.ask_size),
         }
     return {
-        "t": rfc3339(quote.t),
+        "t": rfc3339(quote.t, quote.nanos),
         "bx": quote.bid_exchange,
         "bp": float(quote.bid),
         "bs": _whole(quote.bid_size),

@@ -84,6 +84,13 @@ _TAPE = MappingProxyType({"NASDAQ": "C", "NYSE": "A"})
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
+Volume = int | Decimal
+"""A bar's volume: whole shares for equities, a decimal number of coins for crypto."""
+
+CRYPTO_VOLUME_PLACES = 8
+"""Crypto volumes are kept as integers of 10**-8 coins (exact sums), fractional on the wire."""
+_CRYPTO_UNIT = 10**CRYPTO_VOLUME_PLACES
+
 
 @dataclass(frozen=True)
 class Bar:
@@ -94,14 +101,15 @@ class Bar:
     h: Decimal
     l: Decimal  # noqa: E741 - Alpaca's field name
     c: Decimal
-    v: int
+    v: Volume
     n: int
     vw: Decimal
 
 
 @dataclass(frozen=True)
 class Trade:
-    """One print at `price_at(t)`."""
+    """One print at `price_at(t)`; `nanos` are the nanoseconds below `t`'s microsecond (Alpaca
+    stamps stock trades in nanoseconds, crypto trades in microseconds)."""
 
     symbol: str
     t: datetime
@@ -111,6 +119,7 @@ class Trade:
     exchange: str
     tape: str
     conditions: tuple[str, ...]
+    nanos: int = 0
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,8 @@ class Quote:
     ask_exchange: str
     tape: str
     conditions: tuple[str, ...]
+    nanos: int = 0
+    """Nanoseconds below `t`'s microsecond: Alpaca stamps quotes in nanoseconds."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +163,7 @@ class _Series:
     low: FloatArray
     c: FloatArray
     v: IntArray
+    """Daily volumes: shares, or 10**-8 coins for crypto (`Market._volume` reads them)."""
 
 
 def stable_int(*parts: str) -> int:
@@ -306,7 +318,8 @@ class Market:
             )
         surprise = np.abs(shocks)
         volume = base * np.exp(0.35 * rng.standard_normal(n)) * (0.7 + 0.4 * surprise)
-        v = np.maximum(volume, 100.0).astype(np.int64)
+        unit = _CRYPTO_UNIT if crypto else 1
+        v = (np.maximum(volume, 100.0) * unit).astype(np.int64)
         return _Series(inst, key, crypto, day_sigma, o, h, low, c, v)
 
     def _pin(
@@ -347,6 +360,12 @@ class Market:
 
     def _always_open(self) -> bool:
         return self._clock.market_hours == "always_open"
+
+    @staticmethod
+    def _volume(s: _Series, units: int) -> Volume:
+        """Stored volume units as a bar's volume: shares, or coins with 8 decimals."""
+        units = int(units)
+        return Decimal(units).scaleb(-CRYPTO_VOLUME_PLACES) if s.crypto else units
 
     # ---- intraday paths -----------------------------------------------------------------
 
@@ -478,7 +497,9 @@ class Market:
             raise KeyError(f"{s.inst.symbol}: no close on or before {d.isoformat()}")
         return _money(float(s.c[i]))
 
-    def _bar(self, t: datetime, o: float, h: float, low: float, c: float, v: int, vw: float) -> Bar:
+    def _bar(
+        self, t: datetime, o: float, h: float, low: float, c: float, v: Volume, vw: float
+    ) -> Bar:
         return Bar(
             t=t,
             o=_money(o),
@@ -486,7 +507,7 @@ class Market:
             l=_money(low),
             c=_money(c),
             v=v,
-            n=max(1, v // 150) if v else 0,
+            n=max(1, int(v) // 150) if v else 0,
             vw=_money(vw),
         )
 
@@ -502,7 +523,7 @@ class Market:
         h = max(float(seen.max()), last)
         low = min(float(seen.min()), last)
         minutes = int(pos * STEP_S // 60)
-        v = int(vols[:minutes].sum()) if vols is not None else 0
+        v = self._volume(s, int(vols[:minutes].sum()) if vols is not None else 0)
         t = self._day_start(s, j)
         return self._bar(t, float(s.o[j]), h, low, last, v, (h + low + last) / 3.0)
 
@@ -535,9 +556,8 @@ class Market:
                     bars.append(partial)
                 break
             o, h, low, c = float(s.o[j]), float(s.h[j]), float(s.low[j]), float(s.c[j])
-            bars.append(
-                self._bar(self._day_start(s, j), o, h, low, c, int(s.v[j]), (h + low + c) / 3.0)
-            )
+            v = self._volume(s, int(s.v[j]))
+            bars.append(self._bar(self._day_start(s, j), o, h, low, c, v, (h + low + c) / 3.0))
         return bars
 
     def path_bar(self, symbol: str, minute: datetime) -> Bar:
@@ -546,7 +566,10 @@ class Market:
         times = [minute + timedelta(seconds=s) for s in range(0, 61, 5)]
         prices = self.prices_at(symbol, times)
         digest = hashlib.sha256(f"{symbol}:{int(minute.timestamp())}".encode()).digest()
-        volume = 50 + int.from_bytes(digest[:4], "big") % 1951
+        units = 50 + int.from_bytes(digest[:4], "big") % 1951
+        volume: Volume = units
+        if self._get(symbol).crypto:  # 0.05 to 2 coins, fractional
+            volume = Decimal(units * 10**5 + int.from_bytes(digest[4:8], "big") % 10**5).scaleb(-8)
         return Bar(
             t=minute,
             o=prices[0],
@@ -554,7 +577,7 @@ class Market:
             l=min(prices),
             c=prices[-1],
             v=volume,
-            n=max(1, volume // 50),
+            n=max(1, units // 50),
             vw=(sum(prices, Decimal(0)) / len(prices)).quantize(Decimal("0.000001")),
         )
 
@@ -599,7 +622,7 @@ class Market:
                     seen = path[m * per_min : int(pos) + 1]
                     h = max(float(seen.max()), price)
                     low = min(float(seen.min()), price)
-                    v = int(vols[m] * (now_ts - bar_ts) / 60.0)
+                    v = self._volume(s, int(vols[m] * (now_ts - bar_ts) / 60.0))
                     bars.append(self._bar(t, o, h, low, price, v, (h + low + price) / 3.0))
                     continue
                 bars.append(
@@ -609,14 +632,16 @@ class Market:
                         float(highs[m]),
                         float(lows[m]),
                         float(ends[m]),
-                        int(vols[m]),
+                        self._volume(s, int(vols[m])),
                         float(means[m]),
                     )
                 )
         return bars
 
     def trade_at(self, symbol: str, t: datetime) -> Trade:
-        """A print at `price_at(t)`; its id and size derive from `t`, so replays agree."""
+        """A print at `price_at(t)`; its id, size and nanoseconds derive from `t`, so replays
+        agree. Crypto trades are stamped in microseconds (as Alpaca's are), stock trades in
+        nanoseconds (never a whole microsecond)."""
         s = self._get(symbol)
         price = _money(self._value(s, t.timestamp()))
         trade_id = int(t.timestamp() * 1_000_000)
@@ -626,7 +651,8 @@ class Market:
             return Trade(s.inst.symbol, t, price, size, trade_id, "CBSE", "", ())
         size = Decimal(1 + mix % 300 if mix % 4 else 100 * (1 + mix % 5))
         tape = _TAPE.get(s.inst.exchange, "B")
-        return Trade(s.inst.symbol, t, price, size, trade_id, "V", tape, ("@",))
+        nanos = 1 + (mix >> 11) % 999
+        return Trade(s.inst.symbol, t, price, size, trade_id, "V", tape, ("@",), nanos)
 
     def quote_at(self, symbol: str, t: datetime) -> Quote:
         """Bid and ask around `price_at(t)`, the spread set by the instrument's kind."""
@@ -637,14 +663,15 @@ class Market:
         ask = max(price + _CENT, (price + half).quantize(_CENT, rounding=ROUND_CEILING))
         bid = max(bid, _CENT)
         mix = (int(t.timestamp() * 1000) * 2_654_435_761 + s.key) % 2**32
+        nanos = 1 + ((mix >> 13) ^ t.microsecond) % 999  # never a whole microsecond
         if s.crypto:
             bid_size = Decimal(1 + mix % 900) / Decimal(100)
             ask_size = Decimal(1 + (mix >> 10) % 900) / Decimal(100)
-            return Quote(s.inst.symbol, t, bid, bid_size, ask, ask_size, "", "", "", ())
+            return Quote(s.inst.symbol, t, bid, bid_size, ask, ask_size, "", "", "", (), nanos)
         bid_size = Decimal(100 * (1 + mix % 9))
         ask_size = Decimal(100 * (1 + (mix >> 8) % 9))
         tape = _TAPE.get(s.inst.exchange, "B")
-        return Quote(s.inst.symbol, t, bid, bid_size, ask, ask_size, "V", "V", tape, ("R",))
+        return Quote(s.inst.symbol, t, bid, bid_size, ask, ask_size, "V", "V", tape, ("R",), nanos)
 
     def dividends(self, symbol: str, start: date, end: date) -> list[Dividend]:
         """Quarterly dividends with ex-date in [start, end] and not after today (payers only)."""

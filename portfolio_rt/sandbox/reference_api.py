@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -30,10 +32,25 @@ ASSET_STATUSES = frozenset({"active", "inactive", "all"})
 ASSET_CLASSES = frozenset({"us_equity", "us_option", "crypto"})
 OPTIONABLE_KINDS = frozenset({"large_cap", "broad_etf", "sector_etf", "intl_etf", "bond_etf"})
 T1_SETTLEMENT_FROM = date(2024, 5, 28)
+_CENT = Decimal("0.01")
 
 
-def asset_json(inst: Instrument) -> dict[str, Any]:
-    """Alpaca's Asset; the class goes under the literal key "class" (alpaca-py's alias)."""
+@dataclass(frozen=True, slots=True)
+class LastPrice:
+    """An asset's latest trade price and the close it is measured against."""
+
+    price: Decimal
+    close: Decimal
+
+
+def asset_json(inst: Instrument, last: LastPrice | None = None) -> dict[str, Any]:
+    """Alpaca's Asset; the class goes under the literal key "class" (alpaca-py's alias).
+
+    With `last`: `last_price` and `last_close_pct_change` as decimal strings, the change in
+    percent (Alpaca's example: last price "202.00", last close "200.00", change "1"; the
+    Broker document does not list them, real responses carry them: alpaca-py's
+    test_asset_routes.py).
+    """
     crypto = inst.asset_class == "crypto"
     attributes: list[str] = []
     if not crypto and inst.kind in OPTIONABLE_KINDS:
@@ -64,7 +81,44 @@ def asset_json(inst: Instrument) -> dict[str, Any]:
             "min_trade_increment": "0.000000001",
             "price_increment": "0.01",
         }
+    if last is not None:
+        change = (last.price / last.close - 1) * 100 if last.close else Decimal(0)
+        body["last_price"] = _decimal(last.price.quantize(_CENT))
+        body["last_close_pct_change"] = _decimal(change.quantize(_CENT))
     return body
+
+
+def _decimal(value: Decimal) -> str:
+    return format(abs(value) if value == 0 else value, "f")
+
+
+class LastPrices:
+    """Latest trade prices against the previous session's close, for one request."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._sandbox = sandbox
+        clock = sandbox.clock
+        calendar = clock.calendar
+        previous = calendar.previous_trading_day(clock.market_date(sandbox.now()))
+        session = calendar.session(previous)
+        self._close_day = previous
+        self._close_at = session[1] if session is not None else None
+
+    def of(self, inst: Instrument) -> LastPrice | None:
+        """None before the market's history (no close to compare with)."""
+        sandbox = self._sandbox
+        trade = sandbox.ticker.latest_trade(inst.symbol)
+        if trade is None or self._close_at is None:
+            return None
+        market = sandbox.market
+        try:
+            if inst.asset_class == "crypto":  # as positions' `lastday_price`
+                close = market.price_at(inst.symbol, self._close_at)
+            else:
+                close = market.close(inst.symbol, self._close_day)
+        except KeyError:
+            return None
+        return LastPrice(trade.price, close)
 
 
 async def list_assets(request: web.Request) -> web.Response:
@@ -80,10 +134,12 @@ async def list_assets(request: web.Request) -> web.Response:
     wanted = {a.strip() for a in (query.get("attributes") or "").split(",") if a.strip()}
     out: list[dict[str, Any]] = []
     if status != "inactive":
-        for inst in request.app[SANDBOX].market.universe:
+        sandbox = request.app[SANDBOX]
+        prices = LastPrices(sandbox)
+        for inst in sandbox.market.universe:
             if inst.asset_class != asset_class or (exchange and inst.exchange != exchange):
                 continue
-            asset = asset_json(inst)
+            asset = asset_json(inst, prices.of(inst))
             if wanted and not wanted.intersection(asset["attributes"]):
                 continue
             out.append(asset)
@@ -94,14 +150,15 @@ async def list_assets(request: web.Request) -> web.Response:
 async def get_asset(request: web.Request) -> web.Response:
     """GET /v1/assets/{symbol_or_asset_id}; `BTCUSD` also finds `BTC/USD`."""
     key = request.match_info["symbol_or_asset_id"]
-    universe = request.app[SANDBOX].market.universe
+    sandbox = request.app[SANDBOX]
+    universe = sandbox.market.universe
     inst = universe.get(key)
     if inst is None and "/" not in key and key.upper().endswith("USD") and len(key) > 3:
         candidate = universe.get(f"{key[:-3]}/USD")
         inst = candidate if candidate is not None and candidate.asset_class == "crypto" else None
     if inst is None:
         raise DataError(404, f"asset not found for {key}", code=40410000)
-    return json_response(asset_json(inst))
+    return json_response(asset_json(inst, LastPrices(sandbox).of(inst)))
 
 
 def _ny_iso(t: datetime) -> str:

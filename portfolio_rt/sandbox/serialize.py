@@ -2,17 +2,21 @@
 
 Shapes follow what alpaca-py 0.44 parses (money and quantities as decimal strings, floats only
 in portfolio-history arrays, nested objects omitted rather than `null`, enum values the SDK
-knows) and the Broker OpenAPI document. Pure functions: no I/O, no clock.
+knows), the Broker OpenAPI document and Alpaca's real responses as alpaca-py's tests captured
+them. Times are Go's RFC 3339 as Alpaca writes them (`wire.rfc3339`: microseconds with trailing
+zeros dropped, e.g. `2022-04-12T17:24:31.30283Z`). Pure functions: no I/O, no clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo
+
+from .wire import rfc3339
 
 if TYPE_CHECKING:
     from .records import (
@@ -31,10 +35,21 @@ NY = ZoneInfo("America/New_York")
 ZERO = Decimal(0)
 
 # The account entities a list request may ask for; a single GET returns all of them.
-SERVED_ENTITIES = frozenset({"contact", "identity", "disclosures"})
+SERVED_ENTITIES = frozenset(
+    {"contact", "identity", "disclosures", "agreements", "documents", "trusted_contact"}
+)
+
+# What each account signed when it was opened (revisions as in Alpaca's examples: the Broker
+# document's AccountExtended example and alpaca-py's test_accounts_routes.py).
+AGREEMENTS = (("customer_agreement", "22.2024.08"), ("crypto_agreement", "04.2021.10"))
+SIGNED_BEFORE_OPENING = timedelta(microseconds=4089)
+DOCUMENT_AFTER_OPENING = timedelta(seconds=1, microseconds=600655)
 
 # The sandbox clears its own trades; a value alpaca-py's ClearingBroker enum knows.
 CLEARING_BROKER = "ALPACA_APCA"
+
+# Accounts are in USD: a position's values need no conversion.
+USD_SWAP_RATE = "1"
 
 
 def money(value: Decimal) -> str:
@@ -50,8 +65,8 @@ def opt_money(value: Decimal | None) -> str | None:
 
 
 def timestamp(value: datetime) -> str:
-    """RFC 3339 in UTC with a `Z` suffix, microseconds when non-zero."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """RFC 3339 in UTC with a `Z`, as Alpaca writes it: microseconds, trailing zeros dropped."""
+    return rfc3339(value)
 
 
 def opt_timestamp(value: datetime | None) -> str | None:
@@ -95,7 +110,56 @@ def _disclosures() -> JSON:
         "is_affiliated_exchange_or_finra": False,
         "is_politically_exposed": False,
         "immediate_family_exposed": False,
+        "is_discretionary": False,
     }  # no employment_status: alpaca-py's enum is upper case, Alpaca's spec lower case
+
+
+def _agreements(record: AccountRecord) -> list[JSON]:
+    """Signed just before the account opened; Alpaca stamps signatures in nanoseconds."""
+    signed = record.created_at - SIGNED_BEFORE_OPENING
+    nanos = 1 + record.id.int % 999
+    return [
+        {
+            "agreement": kind,
+            "signed_at": rfc3339(signed, nanos),
+            "ip_address": "127.0.0.1",
+            "revision": revision,
+        }
+        for kind, revision in AGREEMENTS
+    ]
+
+
+def _documents(record: AccountRecord) -> list[JSON]:
+    """The identity document KYC was run on (`OwnerDocument`; no `content` link: the sandbox
+    keeps no images)."""
+    return [
+        {
+            "document_type": "identity_verification",
+            "document_sub_type": "passport",
+            "id": str(uuid5(record.id, "document:identity_verification")),
+            "mime_type": "image/jpeg",
+            "created_at": timestamp(record.created_at + DOCUMENT_AFTER_OPENING),
+        }
+    ]
+
+
+def _trusted_contact(record: AccountRecord) -> JSON:
+    family = record.family_name
+    local = "".join(ch for ch in family.lower() if ch.isalnum()) or "contact"
+    return {
+        "given_name": "Jane",
+        "family_name": family,
+        "email_address": f"jane.{local}@example.com",
+    }
+
+
+def _kyc_results(record: AccountRecord) -> JSON | None:
+    """An approved account passed KYC. The per-check maps (`reject`, `accept`,
+    `indeterminate`) are left out: the sandbox runs no checks, and the Broker document types
+    them as strings where Alpaca sends objects (alpaca-py's test_get_account)."""
+    if record.status in ("ACTIVE", "APPROVED"):
+        return {"summary": "pass"}
+    return None
 
 
 def account_json(
@@ -117,12 +181,21 @@ def account_json(
         "account_type": "trading",
         "enabled_assets": ["us_equity", "crypto"],
     }
+    kyc = _kyc_results(record)
+    if kyc is not None:
+        body["kyc_results"] = kyc
     if "contact" in entities:
         body["contact"] = _contact(record)
     if "identity" in entities:
         body["identity"] = _identity(record)
     if "disclosures" in entities:
         body["disclosures"] = _disclosures()
+    if "agreements" in entities:
+        body["agreements"] = _agreements(record)
+    if "documents" in entities:
+        body["documents"] = _documents(record)
+    if "trusted_contact" in entities:
+        body["trusted_contact"] = _trusted_contact(record)
     return body
 
 
@@ -198,17 +271,14 @@ def trade_account_json(record: AccountRecord, balances: Balances) -> JSON:
 
 
 def position_json(view: PositionView) -> JSON:
-    """`Position` (long only: the sandbox has no short selling)."""
-    return {
-        "asset_id": str(view.asset_id),
-        "symbol": view.symbol,
-        "exchange": view.exchange,
-        "asset_class": view.asset_class,
-        "asset_marginable": view.asset_class == "us_equity",
-        "qty": money(view.qty),
-        "qty_available": money(view.qty),
+    """`Position` (long only: the sandbox has no short selling).
+
+    Accounts are in USD, so the swap rates are 1 and `usd` repeats the position's values (as
+    in the responses alpaca-py's tests captured; Alpaca documents them for local-currency
+    accounts).
+    """
+    values = {
         "avg_entry_price": money(view.avg_entry_price),
-        "side": "long",
         "market_value": money(view.market_value),
         "cost_basis": money(view.cost_basis),
         "unrealized_pl": money(view.unrealized_pl),
@@ -218,6 +288,20 @@ def position_json(view: PositionView) -> JSON:
         "current_price": money(view.current_price),
         "lastday_price": money(view.lastday_price),
         "change_today": money(view.change_today),
+    }
+    return {
+        "asset_id": str(view.asset_id),
+        "symbol": view.symbol,
+        "exchange": view.exchange,
+        "asset_class": view.asset_class,
+        "asset_marginable": view.asset_class == "us_equity",
+        "qty": money(view.qty),
+        "qty_available": money(view.qty),
+        "side": "long",
+        **values,
+        "swap_rate": USD_SWAP_RATE,
+        "avg_entry_swap_rate": USD_SWAP_RATE,
+        "usd": dict(values),
     }
 
 
@@ -300,7 +384,9 @@ def bank_json(record: BankRecord) -> JSON:
 
 
 def transfer_json(record: TransferRecord) -> JSON:
-    """`Transfer` of type `ach` (the only kind the sandbox moves)."""
+    """`Transfer` of type `ach` (the only kind the sandbox moves). `currency`,
+    `instant_amount` and `hold_until` as Alpaca's 2024 answers carry them (alpaca-py's
+    test_funding_routes.py): USD, no instant funding, no hold (`null`)."""
     amount = money(record.amount)
     return {
         "id": str(record.id),
@@ -308,12 +394,15 @@ def transfer_json(record: TransferRecord) -> JSON:
         "account_id": str(record.account_id),
         "type": "ach",
         "status": record.status,
+        "currency": "USD",
         "reason": None,
         "amount": amount,
+        "instant_amount": "0",
         "direction": record.direction,
         "created_at": timestamp(record.created_at),
         "updated_at": timestamp(record.updated_at),
         "expires_at": timestamp(record.expires_at),
+        "hold_until": None,
         "additional_information": None,
         "requested_amount": amount,
         "fee": "0",

@@ -3,13 +3,18 @@
 Every server frame is an array of objects with a `T` discriminator. Data messages are encoded
 one by one, once per format, and a frame is built by joining already encoded elements under an
 array header, so fanning one tick out to many sockets never encodes it twice.
+
+Times: trades and quotes carry `t` as a msgpack Timestamp with their nanoseconds, bars as a
+datetime (whole minutes). msgpack frames send both as Timestamp ext -1 (what alpaca-py reads);
+JSON frames as Alpaca's RFC 3339 strings (`wire.rfc3339`: trailing zeros of the fraction dropped,
+so a bar's time has no fraction).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -17,6 +22,7 @@ import msgpack
 import orjson
 
 from ..core import stream_errors
+from .wire import fraction, msgpack_time, rfc3339, timestamp_rfc3339, volume
 
 if TYPE_CHECKING:
     from .market import Bar, Quote, Trade
@@ -24,9 +30,6 @@ if TYPE_CHECKING:
 WireFormat = Literal["msgpack", "json"]
 Family = Literal["stocks", "crypto"]
 
-
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_US: Final = timedelta(microseconds=1)
 
 Wire = dict[str, Any]
 
@@ -45,23 +48,12 @@ def success_message(msg: str) -> Wire:
     return {"T": "success", "msg": msg}
 
 
-def rfc3339_ns(t: datetime) -> str:
-    """RFC 3339 UTC with nanosecond digits, as Alpaca's JSON stream and REST send it."""
-    if t.tzinfo is not UTC:
-        t = t.astimezone(UTC)
-    text = t.isoformat()  # YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00, fast
-    return text[:26] + "000Z" if t.microsecond else text[:19] + ".000000000Z"
-
-
-def unix_ns(t: datetime) -> int:
-    """Nanoseconds since the epoch, exact (no float rounding)."""
-    return ((t - _EPOCH) // _ONE_US) * 1000
-
-
 def _json_default(value: object) -> object:
-    """orjson hook: datetimes become RFC 3339 strings with nanosecond digits."""
+    """orjson hook: msgpack Timestamps and datetimes become Alpaca's RFC 3339 strings."""
+    if isinstance(value, msgpack.Timestamp):
+        return timestamp_rfc3339(value)
     if isinstance(value, datetime):
-        return rfc3339_ns(value)
+        return rfc3339(value)
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
@@ -78,7 +70,7 @@ def trade_wire(trade: Trade, family: Family) -> Wire:
             "S": trade.symbol,
             "p": float(trade.price),
             "s": float(trade.size),
-            "t": trade.t,
+            "t": msgpack_time(trade.t, trade.nanos),
             "i": trade.id,
             "tks": "B" if trade.id % 2 == 0 else "S",
         }
@@ -91,7 +83,7 @@ def trade_wire(trade: Trade, family: Family) -> Wire:
         "s": _size(trade.size),
         "c": list(trade.conditions),
         "z": trade.tape,
-        "t": trade.t,
+        "t": msgpack_time(trade.t, trade.nanos),
     }
 
 
@@ -105,7 +97,7 @@ def quote_wire(quote: Quote, family: Family) -> Wire:
             "bs": float(quote.bid_size),
             "ap": float(quote.ask),
             "as": float(quote.ask_size),
-            "t": quote.t,
+            "t": msgpack_time(quote.t, quote.nanos),
         }
     return {
         "T": "q",
@@ -118,12 +110,13 @@ def quote_wire(quote: Quote, family: Family) -> Wire:
         "as": _size(quote.ask_size),
         "c": list(quote.conditions),
         "z": quote.tape,
-        "t": quote.t,
+        "t": msgpack_time(quote.t, quote.nanos),
     }
 
 
 def bar_wire(symbol: str, bar: Bar, kind: str = "b") -> Wire:
-    """A minute (`"b"`), updated (`"u"`) or daily (`"d"`) bar; `n` and `vw` are always present."""
+    """A minute (`"b"`), updated (`"u"`) or daily (`"d"`) bar; `n` and `vw` are always present,
+    `v` is whole for stocks and fractional for crypto."""
     return {
         "T": kind,
         "S": symbol,
@@ -131,7 +124,7 @@ def bar_wire(symbol: str, bar: Bar, kind: str = "b") -> Wire:
         "h": float(bar.h),
         "l": float(bar.l),
         "c": float(bar.c),
-        "v": bar.v,
+        "v": volume(bar.v),
         "t": bar.t,
         "n": bar.n,
         "vw": float(bar.vw),
@@ -139,13 +132,14 @@ def bar_wire(symbol: str, bar: Bar, kind: str = "b") -> Wire:
 
 
 class Encoder:
-    """Encodes array elements. Wire dicts carry `t` as a datetime: msgpack packs it as a
-    Timestamp ext -1 (what alpaca-py needs), JSON as an RFC 3339 string with 9 digits.
+    """Encodes array elements. Wire dicts carry `t` as a msgpack Timestamp (trades, quotes) or a
+    datetime (bars): msgpack packs both as Timestamp ext -1 (what alpaca-py needs), JSON writes
+    Alpaca's RFC 3339 string.
     """
 
     def __init__(self) -> None:
         self._packer = msgpack.Packer(datetime=True)
-        self._last: tuple[datetime, str] | None = None
+        self._last: tuple[int, str] | None = None
 
     def element(self, message: Wire, fmt: WireFormat) -> bytes:
         """One array element, encoded once and reused in every frame that carries it."""
@@ -154,14 +148,15 @@ class Encoder:
         return orjson.dumps(message, default=self._json_time, option=_PASSTHROUGH)
 
     def _json_time(self, value: object) -> object:
-        # a trade and its quote share a time: remember the last one formatted
-        last = self._last
-        if last is not None and last[0] is value:
-            return last[1]
-        text = _json_default(value)
-        if isinstance(value, datetime) and isinstance(text, str):
-            self._last = (value, text)
-        return text
+        # the ticks of one batch share their second: remember the last one's text
+        if isinstance(value, msgpack.Timestamp):
+            seconds = value.seconds
+            last = self._last
+            if last is None or last[0] != seconds:
+                head = datetime.fromtimestamp(seconds, UTC).isoformat()[:19]
+                self._last = last = (seconds, head)
+            return last[1] + fraction(value.nanoseconds) + "Z"
+        return _json_default(value)
 
 
 _PASSTHROUGH: Final = orjson.OPT_PASSTHROUGH_DATETIME

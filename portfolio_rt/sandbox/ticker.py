@@ -244,8 +244,19 @@ class Ticker(BackgroundTask):
                     q.ask_exchange,
                     q.tape,
                     q.conditions,
+                    q.nanos,
                 ),
-                Trade(symbol, t, tr.price, tr.size, trade_id, tr.exchange, tr.tape, tr.conditions),
+                Trade(
+                    symbol,
+                    t,
+                    tr.price,
+                    tr.size,
+                    trade_id,
+                    tr.exchange,
+                    tr.tape,
+                    tr.conditions,
+                    tr.nanos,
+                ),
             )
 
         return make

@@ -14,6 +14,7 @@ resolved against the document itself; formats (uuid, date-time, date, ...) are c
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,8 @@ def _pointer(*parts: str) -> str:
     return "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
 
 
-def _deref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    """Follow a local `$ref` (used for `responses` objects, which are not JSON schemas)."""
+def deref(spec: Mapping[str, Any], node: Mapping[str, Any]) -> dict[str, Any]:
+    """Follow local `$ref`s (responses, examples and schemas: `openapi_examples` uses it)."""
     while "$ref" in node:
         ref = str(node["$ref"])
         if not ref.startswith("#/"):
@@ -74,7 +75,7 @@ def _deref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
         for part in ref[2:].split("/"):
             target = target[part.replace("~1", "/").replace("~0", "~")]
         node = target
-    return node
+    return dict(node)
 
 
 def response_schema_ref(spec_name: str, method: str, path_template: str, status: int) -> str:
@@ -93,7 +94,7 @@ def response_schema_ref(spec_name: str, method: str, path_template: str, status:
         raise AssertionError(
             f"{spec_name}: {method.upper()} {path_template} documents no {status} response"
         )
-    response = _deref(spec, responses[key])
+    response = deref(spec, responses[key])
     content = response.get("content", {})
     media = next((m for m in content if "json" in m), None)
     if media is None or "schema" not in content[media]:

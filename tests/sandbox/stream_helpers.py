@@ -125,8 +125,10 @@ async def collect(
 
 
 def parse_ts(text: str) -> datetime:
-    """An RFC 3339 ns string as a datetime (microsecond precision)."""
+    """Alpaca's RFC 3339 (UTC, `Z`, 0-9 fractional digits with trailing zeros dropped) as a
+    datetime of microsecond precision."""
     assert text.endswith("Z")
-    head, frac = text[:-1].split(".")
-    assert len(frac) == 9
-    return datetime.fromisoformat(f"{head}.{frac[:6]}+00:00")
+    head, _, frac = text[:-1].partition(".")
+    assert len(frac) <= 9
+    assert not frac.endswith("0"), text
+    return datetime.fromisoformat(f"{head}.{frac[:6].ljust(6, '0')}+00:00")

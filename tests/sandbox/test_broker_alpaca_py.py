@@ -110,6 +110,35 @@ async def test_accounts_and_trade_account(sandbox_server: RunningSandbox) -> Non
     assert [a.id for a in filtered] == [maya]
 
 
+async def test_sdk_reads_the_fields_alpaca_added(sandbox_server: RunningSandbox) -> None:
+    """kyc_results, agreements, documents, trusted_contact; positions' usd and swap rates;
+    transfers' currency, instant_amount and hold_until (which the SDK ignores); asset prices."""
+    broker = client(sandbox_server)
+    maya = persona(sandbox_server, "maya")
+    account = await sdk(broker.get_account_by_id, maya)
+    assert account.kyc_results is not None
+    assert account.kyc_results.summary == "pass"
+    assert account.agreements
+    assert {a.agreement.value for a in account.agreements} >= {"customer_agreement"}
+    assert account.documents
+    assert account.documents[0].document_type == "identity_verification"
+    assert account.trusted_contact is not None
+    assert account.trusted_contact.email_address
+    positions = await sdk(broker.get_all_positions_for_account, maya)
+    assert all(p.usd is not None and p.usd.market_value == p.market_value for p in positions)
+    assert {(p.swap_rate, p.avg_entry_swap_rate) for p in positions} == {("1", "1")}
+    transfers = await sdk(broker.get_transfers_for_account, maya)
+    assert transfers
+    assert all(isinstance(t, Transfer) for t in transfers)
+    raw = BrokerClient(
+        SANDBOX_KEY, SANDBOX_SECRET, url_override=sandbox_server.broker_url, raw_data=True
+    )
+    asset = await sdk(raw.get_asset, "AAPL")
+    assert Decimal(asset["last_price"]) > 0
+    assert "last_close_pct_change" in asset
+    assert (await sdk(broker.get_asset, "AAPL")).symbol == "AAPL"  # the model ignores them
+
+
 def account_created(account: Account) -> datetime:
     return datetime.fromisoformat(str(account.created_at).replace("Z", "+00:00"))
 

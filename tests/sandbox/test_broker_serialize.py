@@ -33,6 +33,7 @@ from portfolio_rt.sandbox.records import (
 )
 
 from .openapi_check import validate_component, validate_response
+from .test_broker_openapi import transfer_for_spec
 
 # alpaca-py's Account has an untyped custom __init__.
 Account: Any = _Account
@@ -164,6 +165,13 @@ def test_timestamps_are_utc_with_z() -> None:
     assert ser.timestamp(T0) == "2024-01-02T15:00:00.123456Z"
 
 
+def test_timestamps_drop_trailing_zeros_as_alpacas_do() -> None:
+    # Alpaca writes Go's RFC3339Nano: "2022-04-12T17:24:31.30283Z" (alpaca-py's
+    # test_accounts_routes.py), no fraction at all on a whole second.
+    assert ser.timestamp(T0.replace(microsecond=302830)) == "2024-01-02T15:00:00.30283Z"
+    assert ser.timestamp(T0.replace(microsecond=0)) == "2024-01-02T15:00:00Z"
+
+
 def test_account_parses_into_alpaca_py_and_matches_spec() -> None:
     body = ser.account_json(account_record(), Decimal("12400.5"))
     account = Account(**body)
@@ -173,6 +181,29 @@ def test_account_parses_into_alpaca_py_and_matches_spec() -> None:
     assert account.identity is not None
     assert account.identity.given_name == "Maya"
     validate_component("broker-api", "AccountExtended", body)
+
+
+def test_account_has_kyc_agreements_documents_and_trusted_contact() -> None:
+    body = ser.account_json(account_record(), Decimal("12400.5"))
+    account = Account(**body)
+    assert account.kyc_results is not None
+    assert account.kyc_results.summary == "pass"
+    assert account.disclosures is not None
+    assert body["disclosures"]["is_discretionary"] is False
+    assert account.agreements is not None
+    assert {a.agreement for a in account.agreements} == {"customer_agreement", "crypto_agreement"}
+    # signed just before opening, stamped in nanoseconds as Alpaca's signatures are
+    assert body["agreements"][0]["signed_at"] == "2024-01-02T15:00:00.119367707Z"
+    assert account.documents is not None
+    assert account.documents[0].document_type == "identity_verification"
+    assert body["documents"][0]["created_at"] == "2024-01-02T15:00:01.724111Z"
+    assert account.trusted_contact is not None
+    assert account.trusted_contact.email_address == "jane.lopez@example.com"
+    for agreement in body["agreements"]:
+        validate_component("broker-api", "Agreement", agreement)
+    validate_component("broker-api", "OwnerDocument", body["documents"][0])
+    validate_component("broker-api", "TrustedContact", body["trusted_contact"])
+    validate_component("broker-api", "KYCResults", body["kyc_results"])
 
 
 def test_account_without_entities_omits_nested_objects() -> None:
@@ -193,7 +224,13 @@ def test_trade_account_has_every_key_alpaca_py_requires() -> None:
 
 def test_position_parses_and_matches_spec() -> None:
     body = ser.position_json(position_view())
-    assert Position(**body).qty == "5"
+    position = Position(**body)
+    assert position.qty == "5"
+    # a USD account: swap rates of 1 and `usd` repeating the values (all ten keys alpaca-py needs)
+    assert position.swap_rate == position.avg_entry_swap_rate == "1"
+    assert position.usd is not None
+    assert position.usd.market_value == body["market_value"] == "600.0"
+    assert set(body["usd"]) == set(type(position.usd).model_fields)
     validate_component("broker-api", "Position", body)
 
 
@@ -243,7 +280,10 @@ def test_bank_and_transfer_parse_and_match_spec() -> None:
     )
     transfer_body = ser.transfer_json(transfer)
     assert Transfer(**transfer_body).amount == "1000.00"
-    validate_component("broker-api", "Transfer", transfer_body)
+    assert transfer_body["currency"] == "USD"
+    assert transfer_body["instant_amount"] == "0"
+    assert transfer_body["hold_until"] is None
+    validate_component("broker-api", "Transfer", transfer_for_spec(transfer_body))
 
 
 @pytest.mark.parametrize("kind", ["FILL", "CSD", "CSW", "DIV"])

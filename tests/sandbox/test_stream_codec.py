@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import msgpack
 import orjson
 import pytest
 
+from portfolio_rt.sandbox.market import Bar
 from portfolio_rt.sandbox.stream_codec import (
     Encoder,
+    bar_wire,
     decode_client_message,
+    encode_element,
     frame,
     frame_chunks,
-    rfc3339_ns,
-    unix_ns,
 )
 from portfolio_rt.sandbox.stream_subscriptions import (
     SubscriptionError,
     Subscriptions,
     parse_request,
 )
+from portfolio_rt.sandbox.wire import msgpack_time, rfc3339, unix_ns
 
 
 @pytest.mark.parametrize("count", [0, 1, 15, 16, 65_535, 65_536])
@@ -47,12 +50,46 @@ def test_msgpack_datetimes_are_timestamp_ext_with_exact_nanoseconds() -> None:
     assert stamp.to_datetime() == t
 
 
-def test_json_times_are_rfc3339_utc_with_nine_digits() -> None:
+def test_msgpack_trade_times_carry_their_nanoseconds() -> None:
     t = datetime(2026, 1, 2, 3, 4, 5, 123_456, tzinfo=UTC)
-    assert rfc3339_ns(t) == "2026-01-02T03:04:05.123456000Z"
-    assert rfc3339_ns(t.replace(microsecond=0)) == "2026-01-02T03:04:05.000000000Z"
+    packed = Encoder().element({"t": msgpack_time(t, 789)}, "msgpack")
+    stamp = msgpack.unpackb(packed)["t"]
+    assert stamp.to_unix_nano() == unix_ns(t) + 789 == 1_767_323_045_123_456_789
+    assert stamp.to_datetime() == t  # microsecond parsers read back the priced instant
+
+
+def test_json_times_are_alpacas_rfc3339_nano() -> None:
+    """Go's RFC3339Nano, as Alpaca writes times: up to nine digits, trailing zeros dropped."""
+    t = datetime(2026, 1, 2, 3, 4, 5, 123_456, tzinfo=UTC)
+    assert rfc3339(t, 789) == "2026-01-02T03:04:05.123456789Z"
+    assert rfc3339(t, 780) == "2026-01-02T03:04:05.12345678Z"
+    assert rfc3339(t) == "2026-01-02T03:04:05.123456Z"
+    assert rfc3339(t.replace(microsecond=120_000)) == "2026-01-02T03:04:05.12Z"
+    assert rfc3339(t.replace(microsecond=0)) == "2026-01-02T03:04:05Z"
+    assert rfc3339(t.replace(microsecond=0), 5) == "2026-01-02T03:04:05.000000005Z"
     eastern = t.astimezone(timezone(timedelta(hours=-5)))
-    assert rfc3339_ns(eastern) == "2026-01-02T03:04:05.123456000Z"
+    assert rfc3339(eastern, 789) == "2026-01-02T03:04:05.123456789Z"
+    encoder = Encoder()
+    for element in (encoder.element({"t": msgpack_time(t, 789)}, "json"),
+                    encode_element({"t": msgpack_time(t, 789)}, "json")):  # fmt: skip
+        assert orjson.loads(element) == {"t": "2026-01-02T03:04:05.123456789Z"}
+    # the encoder remembers the second it formatted last: another second is not mixed up
+    later = encoder.element({"t": msgpack_time(t + timedelta(seconds=1), 0)}, "json")
+    assert orjson.loads(later) == {"t": "2026-01-02T03:04:06.123456Z"}
+
+
+def test_bars_have_no_fraction_and_crypto_volumes_stay_fractional() -> None:
+    minute = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    price = Decimal("100.5")
+    bar = Bar(minute, price, price, price, price, Decimal("0.05230000"), 3, price)
+    as_json = orjson.loads(Encoder().element(bar_wire("BTC/USD", bar), "json"))
+    assert as_json["t"] == "2026-01-02T03:04:00Z"
+    assert as_json["v"] == 0.0523
+    as_msgpack = msgpack.unpackb(Encoder().element(bar_wire("BTC/USD", bar), "msgpack"))
+    assert as_msgpack["v"] == 0.0523
+    assert as_msgpack["t"].to_datetime() == minute
+    stock = Bar(minute, price, price, price, price, 1200, 8, price)
+    assert orjson.loads(Encoder().element(bar_wire("AAPL", stock), "json"))["v"] == 1200
 
 
 def test_client_messages_may_be_json_text_msgpack_or_json_bytes() -> None:
