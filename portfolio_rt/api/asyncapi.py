@@ -22,17 +22,16 @@ from .. import __version__
 from ..config import Settings
 from ..live import close_codes
 from ..live.changes import WHAT
+from ..live.connection import TOPICS
 from ..live.messages import Status
 from ..state import SETTINGS
-from .response_schemas import MONEY, PCT, QTY, Schema, ref
+from .response_schemas import MONEY, PCT, QTY, Schema, obj, ref
 
 routes = web.RouteTableDef()
 DOCUMENT = web.AppKey("asyncapi_document", bytes)
 
 CHANNEL = "portfolio"
 ADDRESS = "/ws/portfolio/{account_id}"
-TOPICS = ("positions", "value")
-"""What a socket may subscribe to; `value` is on from the start, `positions` is not."""
 
 TIME: Schema = {
     "type": "string",
@@ -74,26 +73,15 @@ def _type(name: str) -> Schema:
     return {"type": "string", "const": name}
 
 
+def _closed(properties: dict[str, Schema], description: str | None = None) -> Schema:
+    """An object of exactly these members, all required: a drift on either side fails."""
+    schema = obj(properties) | {"additionalProperties": False}
+    return schema if description is None else schema | {"description": description}
+
+
 def _payload(name: str, properties: dict[str, Schema]) -> Schema:
-    """A message's payload: a closed object of these members, all required, whose `type` is
-    `name`."""
-    members = {"type": _type(name), **properties}
-    return {
-        "type": "object",
-        "properties": members,
-        "required": list(members),
-        "additionalProperties": False,
-    }
-
-
-def _closed(properties: dict[str, Schema], description: str) -> Schema:
-    return {
-        "type": "object",
-        "description": description,
-        "properties": properties,
-        "required": list(properties),
-        "additionalProperties": False,
-    }
+    """A message's payload: a closed object whose `type` is `name`."""
+    return _closed({"type": _type(name), **properties})
 
 
 def schemas() -> dict[str, Schema]:
@@ -114,7 +102,7 @@ def schemas() -> dict[str, Schema]:
         },
         "Topic": {
             "type": "string",
-            "enum": list(TOPICS),
+            "enum": sorted(TOPICS),
             "description": "`value`: `update` messages (on from the start); `positions`: "
             "`positions` messages (off until subscribed).",
         },

@@ -309,20 +309,16 @@ class Revaluer(BackgroundTask):
         return self.positions_body(account, book, as_of, record=False)
 
     def first_positions(self, account: str) -> bytes | None:
-        """A socket took the positions topic: its first (complete) message now, or None when
-        the account's next step sends a complete one to all its subscribers anyway."""
+        """A socket took the positions topic: its first, complete message. When it is the
+        account's only subscriber, the account's shared messages go on from this one."""
         book = self.books.get(account)
         if book is None:
             return None
-        if len(self.hub.positions_of.get(account, ())) <= 1:
-            book.sent = {}  # its only subscriber: what the account last sent is this message
-            as_of = messages.as_of_text(datetime.now(UTC)).decode()
-            return self.positions_body(account, book, as_of, record=True)
-        if not book.sent:  # the others wait for a complete one: the next step sends it to all
-            self._force.add(account)
-            book.last_total = -1.0
-            return None
-        return self.positions_now(account)
+        if len(self.hub.positions_of.get(account, ())) > 1:
+            return self.positions_now(account)
+        book.sent = {}
+        as_of = messages.as_of_text(datetime.now(UTC)).decode()
+        return self.positions_body(account, book, as_of, record=True)
 
     def _moved(self) -> tuple[float, set[str], set[str]]:
         """One step: drain the dirty symbols, pick the phase whose turn it is, and return

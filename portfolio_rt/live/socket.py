@@ -127,9 +127,7 @@ async def _write_loop(ws: web.WebSocketResponse, conn: LiveConnection, metrics: 
         conn.abort()
 
 
-def _direct_writer(
-    ws: web.WebSocketResponse, transport: asyncio.Transport
-) -> Callable[[bytes], bool]:
+def _direct_writer(ws: web.WebSocketResponse, transport: asyncio.Transport) -> Callable[..., bool]:
     """`LiveConnection.write_now` for this socket: whole frames in one `write` while the
     transport has nothing buffered (the kernel takes them at once); otherwise False, and the
     writer task sends them with aiohttp's flow control. Frames never interleave: aiohttp also

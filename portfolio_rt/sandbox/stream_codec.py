@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -22,7 +22,7 @@ import msgpack
 import orjson
 
 from ..core import stream_errors
-from .wire import fraction, msgpack_time, rfc3339, timestamp_rfc3339, volume
+from .wire import msgpack_time, rfc3339, timestamp_rfc3339, volume
 
 if TYPE_CHECKING:
     from .market import Bar, Quote, Trade
@@ -139,24 +139,12 @@ class Encoder:
 
     def __init__(self) -> None:
         self._packer = msgpack.Packer(datetime=True)
-        self._last: tuple[int, str] | None = None
 
     def element(self, message: Wire, fmt: WireFormat) -> bytes:
         """One array element, encoded once and reused in every frame that carries it."""
         if fmt == "msgpack":
             return self._packer.pack(message)  # type: ignore[no-any-return, unused-ignore]
-        return orjson.dumps(message, default=self._json_time, option=_PASSTHROUGH)
-
-    def _json_time(self, value: object) -> object:
-        # the ticks of one batch share their second: remember the last one's text
-        if isinstance(value, msgpack.Timestamp):
-            seconds = value.seconds
-            last = self._last
-            if last is None or last[0] != seconds:
-                head = datetime.fromtimestamp(seconds, UTC).isoformat()[:19]
-                self._last = last = (seconds, head)
-            return last[1] + fraction(value.nanoseconds) + "Z"
-        return _json_default(value)
+        return orjson.dumps(message, default=_json_default, option=_PASSTHROUGH)
 
 
 _PASSTHROUGH: Final = orjson.OPT_PASSTHROUGH_DATETIME

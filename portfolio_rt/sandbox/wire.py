@@ -13,6 +13,7 @@ msgpack's `to_datetime`) reads back exactly the instant the price path was price
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Final
@@ -48,10 +49,15 @@ def msgpack_time(t: datetime, nanos: int = 0) -> msgpack.Timestamp:
     return msgpack.Timestamp.from_unix_nano(unix_ns(t, nanos))
 
 
+@functools.lru_cache(maxsize=4)
+def _second_text(seconds: int) -> str:
+    """`YYYY-MM-DDTHH:MM:SS` of a Unix second: the ticks of one stream batch share it."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat()[:19]
+
+
 def timestamp_rfc3339(stamp: msgpack.Timestamp) -> str:
     """A msgpack Timestamp as Alpaca's JSON stream writes the same time."""
-    head = datetime.fromtimestamp(stamp.seconds, UTC).isoformat()[:19]
-    return head + fraction(stamp.nanoseconds) + "Z"
+    return _second_text(stamp.seconds) + fraction(stamp.nanoseconds) + "Z"
 
 
 def volume(value: int | Decimal) -> int | float:
