@@ -10,6 +10,7 @@ from aiohttp import web
 from alpaca.broker.models import Order
 from alpaca.trading.models import NonTradeActivity, TradeActivity
 
+from ..broker.flows import activity_amount
 from ..broker.gateway import ActivitiesQuery, OrdersQuery, decimal_of, enum_value
 from ..core.errors import BadRequest
 from ..state import RUNTIME
@@ -124,7 +125,7 @@ def activity_json(activity: TradeActivity | NonTradeActivity) -> dict[str, Any]:
         "side": None,
         "qty": decimal_of(activity.qty),
         "price": decimal_of(activity.price),
-        "amount": decimal_of(activity.net_amount),
+        "amount": activity_amount(activity),
         "status": enum_value(activity.status) or "executed",
         "description": activity.description or "",
     }

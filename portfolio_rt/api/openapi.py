@@ -181,7 +181,8 @@ def operations(settings: Settings) -> list[Operation]:
         ),
         Operation(
             "get", "/api/portfolio/activities", "list_activities", "activity",
-            "Deposits, withdrawals, dividends, fees and fills, newest first", "Activities",
+            "Deposits, withdrawals, dividends, fees, journals and fills, newest first",
+            "Activities",
             query=ActivitiesParams, errors=checked_read,
         ),
         Operation(

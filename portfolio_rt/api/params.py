@@ -160,6 +160,7 @@ ACTIVITY_NAMES: dict[str, tuple[str, ...]] = {
     "withdrawal": ("CSW",),
     "dividend": ("DIV", "DIVCGL", "DIVCGS", "DIVNRA", "DIVROC", "DIVTXEX"),
     "fee": ("FEE", "CFEE"),
+    "journal": ("JNLC", "JNLS"),
 }
 """The friendly names of activity kinds and the Alpaca codes each stands for."""
 ACTIVITY_CODES = tuple(code for codes in ACTIVITY_NAMES.values() for code in codes)

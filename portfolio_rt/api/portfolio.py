@@ -27,12 +27,13 @@ from ..analytics.returns import (
     twr,
     years_between,
 )
-from ..broker.flows import cash_flows, today_flows
+from ..broker.flows import cash_flows, today_flows, with_share_journals
 from ..broker.gateway import BrokerGateway, decimal_of
 from ..broker.history import history_query
 from ..broker.read_cache import Fetched
 from ..core.money import (
     ZERO,
+    CashFlow,
     Fill,
     all_time_return,
     first_bought_at,
@@ -90,7 +91,7 @@ async def summary(request: web.Request) -> web.StreamResponse:
         stamps, values, point_flows = (
             list(data.timestamp),
             [_d(v) for v in data.equity],
-            _point_flows(data),
+            _point_flows(data, flows),
         )
         _end_at_live_value(
             data.timeframe, stamps, values, point_flows, equity, deposited, clock.value.timestamp
@@ -134,12 +135,13 @@ async def _since_opening(
     return await gateway.portfolio_history(account_id, query)
 
 
-def _point_flows(data: PortfolioHistory) -> list[Decimal]:
-    """Each point's external flows (deposits +, withdrawals −, cash journals), all kinds."""
-    return [
+def _point_flows(data: PortfolioHistory, flows: list[CashFlow]) -> list[Decimal]:
+    """Each point's external flows (deposits +, withdrawals −, journals of cash or shares)."""
+    cash = [
         sum((_d(values[i]) for values in data.cashflow.values()), ZERO)
         for i in range(len(data.equity))
     ]
+    return with_share_journals(data.timestamp, cash, flows)
 
 
 def _day(stamp: int) -> date:
@@ -189,9 +191,9 @@ async def history(request: web.Request) -> web.StreamResponse:
     def build() -> dict[str, object]:
         data = fetched.value
         equity = [_d(v) for v in data.equity]
-        point_flows = _point_flows(data)
+        point_flows = _point_flows(data, flows)
         stamps = list(data.timestamp)
-        opening, before = _range_start(stamps, created_at, since_opening.value)
+        opening, before = _range_start(stamps, created_at, since_opening.value, flows)
         if period == "1D" and opening is None:
             # A day is measured from the close before it, as Today's return is.
             opening = _d(data.base_value) if data.base_value else _d(trade.value.last_equity)
@@ -237,7 +239,10 @@ def _pct(fraction: float | None, places: int = 4) -> float | None:
 
 
 def _range_start(
-    stamps: list[int], created_at: datetime, since_opening: PortfolioHistory
+    stamps: list[int],
+    created_at: datetime,
+    since_opening: PortfolioHistory,
+    flows: list[CashFlow],
 ) -> tuple[Decimal | None, Decimal]:
     """Where a range's money starts: (the value before its first point, 0 when the range
     begins at the account's opening, else None; the net deposits made before the range),
@@ -246,7 +251,7 @@ def _range_start(
     if not stamps or _day(stamps[0]) <= created_at.astimezone(NEW_YORK).date():
         return ZERO, ZERO
     first = _day(stamps[0])
-    daily = _point_flows(since_opening)
+    daily = _point_flows(since_opening, flows)
     before = sum(
         (f for stamp, f in zip(since_opening.timestamp, daily, strict=True) if _day(stamp) < first),
         ZERO,

@@ -4,7 +4,8 @@ before the close from one made after it; the transfer's completion time can)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,23 +13,39 @@ from uuid import UUID
 
 from alpaca.broker.models import TradeAccount, Transfer
 
-from ..core.money import ZERO, CashFlow
+from ..core.money import ZERO, CashFlow, money
 from ..core.periods import NEW_YORK
 from .gateway import BrokerGateway, decimal_of, enum_value
 from .read_cache import Fetched
 
 CASH_FLOW_TYPES = ("CSD", "CSW", "JNLC")
-"""External cash: deposits, withdrawals and cash journals in or out."""
+"""External cash: deposits, withdrawals and cash journals in or out (what the broker's
+portfolio history is asked to report at each point)."""
+SHARE_JOURNAL = "JNLS"
+"""Shares journaled in or out: money's worth moved from outside, not a gain. Its activity
+carries no amount (`net_amount` 0), so it is valued at its quantity × price."""
+FLOW_TYPES = (*CASH_FLOW_TYPES, SHARE_JOURNAL)
+JOURNALS = frozenset({"JNLC", SHARE_JOURNAL})
+
+
+def activity_amount(activity: Any) -> Decimal:
+    """What a non-trade activity moved, in dollars (a share journal at quantity × price)."""
+    if enum_value(getattr(activity, "activity_type", None)) == SHARE_JOURNAL:
+        qty = decimal_of(getattr(activity, "qty", None)) or ZERO
+        price = decimal_of(getattr(activity, "price", None)) or ZERO
+        return money(qty * price)
+    return decimal_of(getattr(activity, "net_amount", None)) or ZERO
 
 
 async def cash_flows(
     gateway: BrokerGateway, account_id: UUID
 ) -> tuple[list[CashFlow], Fetched[Any]]:
-    """Money moved in and out from outside: deposits positive, withdrawals negative."""
-    fetched = await gateway.all_activities(account_id, CASH_FLOW_TYPES)
+    """Money moved in and out from outside: deposits positive, withdrawals negative, shares
+    journaled at their value."""
+    fetched = await gateway.all_activities(account_id, FLOW_TYPES)
     flows = []
     for activity in fetched.value:
-        amount = decimal_of(getattr(activity, "net_amount", None)) or ZERO
+        amount = activity_amount(activity)
         if getattr(activity, "status", None) == "canceled":
             continue
         day = getattr(activity, "date", None)
@@ -46,15 +63,15 @@ def moved_since(
     transfers: Iterable[Transfer], flows: Iterable[CashFlow], since: datetime
 ) -> Decimal:
     """Net external money that reached the account after `since` (the moment its
-    `last_equity` was taken): transfers by the time they completed, cash journals (which
-    have only a date) when dated after `since`'s day."""
+    `last_equity` was taken): transfers by the time they completed, journals (which have
+    only a date) when dated after `since`'s day."""
     total = ZERO
     for t in transfers:
         done = t.updated_at or t.created_at
         if enum_value(t.status) in COMPLETED and done >= since:
             amount = decimal_of(t.amount) or ZERO
             total += amount if enum_value(t.direction) == "INCOMING" else -amount
-    return total + sum((f.amount for f in flows if f.kind == "JNLC" and f.at > since), ZERO)
+    return total + sum((f.amount for f in flows if f.kind in JOURNALS and f.at > since), ZERO)
 
 
 def last_close(account: TradeAccount, now: datetime) -> datetime:
@@ -70,3 +87,23 @@ def today_flows(
 ) -> Decimal:
     """Net deposits since the account's last close: what today's return must leave out."""
     return moved_since(transfers, flows, last_close(account, now))
+
+
+def with_share_journals(
+    stamps: Sequence[int], point_flows: Sequence[Decimal], flows: Iterable[CashFlow]
+) -> list[Decimal]:
+    """Each history point's external flows plus the shares journaled by it, which the
+    broker's history is not asked for (its cash-flow map holds cash). A journal has only a
+    date, so it lands on the first point of its New York day (a daily range's point for that
+    day; on an intraday range, the day's first point), or the next point when that day has
+    none; one from before the range's first day or after its last point is not the range's."""
+    out = list(point_flows)
+    days = [datetime.fromtimestamp(stamp, NEW_YORK).date() for stamp in stamps]
+    for flow in flows:
+        if flow.kind != SHARE_JOURNAL:
+            continue
+        day = flow.at.astimezone(NEW_YORK).date()
+        at = bisect_left(days, day)
+        if days and days[0] <= day and at < len(out):  # not before the range, nor after it
+            out[at] += flow.amount
+    return out

@@ -33,7 +33,8 @@ class CashFlow:
     at: datetime
     amount: Decimal
     kind: str = ""
-    """Alpaca's activity type: CSD (deposit), CSW (withdrawal), JNLC (cash journal)."""
+    """Alpaca's activity type: CSD (deposit), CSW (withdrawal), JNLC (cash journal), JNLS
+    (share journal, valued at its quantity × price)."""
 
 
 @dataclass(frozen=True)

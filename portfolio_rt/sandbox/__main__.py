@@ -119,6 +119,7 @@ def banner(running: RunningSandbox, generated: bool) -> str:
     lines += [
         f"    {name:<8} {account_id}" for name, account_id in running.sandbox.personas.items()
     ]
+    lines.append(f"  firm account:   {running.sandbox.firm_account}  (journals: /v1/journals)")
     if config.extra_accounts:
         lines.append(f"  generated accounts: {config.extra_accounts}")
     lines.append("  stop with Ctrl-C")

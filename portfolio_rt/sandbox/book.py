@@ -36,7 +36,9 @@ class Holding:
 class MoneyEvent:
     """A change of cash and/or of one symbol's quantity at one instant.
 
-    `flow` names the cash-flow activity type (CSD, CSW, DIV) for non-trade money; fills have none.
+    `flow` names the cash-flow activity type (CSD, CSW, JNLC, JNLS, DIV) for non-trade money;
+    fills have none. `flow_value` is what a flow of shares (JNLS) is worth when it moves; a cash
+    flow's value is its cash.
     """
 
     at: datetime
@@ -44,6 +46,12 @@ class MoneyEvent:
     symbol: str | None = None
     qty_delta: Decimal = ZERO
     flow: str | None = None
+    flow_value: Decimal | None = None
+
+    @property
+    def flow_amount(self) -> Decimal:
+        """What the flow moved into (+) or out of (−) the account, in dollars."""
+        return self.cash_delta if self.flow_value is None else self.flow_value
 
 
 @dataclass(slots=True)

@@ -33,7 +33,7 @@ TIMEFRAMES = {
 }
 REPORTING = ("market_hours", "extended_hours", "continuous")
 PNL_RESETS = ("per_day", "no_reset")
-EXTERNAL_FLOWS = frozenset({"CSD", "CSW", "JNLC", "ACATC", "ACATS"})
+EXTERNAL_FLOWS = frozenset({"CSD", "CSW", "JNLC", "JNLS", "ACATC", "ACATS"})
 PERIOD_DAYS = {"D": 1, "W": 7, "M": 30, "A": 365}
 MAX_INTRADAY_DAYS = 30
 PCT_STEP = Decimal("0.0001")
@@ -223,7 +223,7 @@ class EquityCurve:
         a = 0 if lo is None else bisect_right(self.flow_times, lo)
         b = bisect_right(self.flow_times, hi)
         return sum(
-            (e.cash_delta for e in self.flow_events[a:b] if kinds is None or e.flow in kinds),
+            (e.flow_amount for e in self.flow_events[a:b] if kinds is None or e.flow in kinds),
             ZERO,
         )
 

@@ -46,7 +46,7 @@ async def test_activities_take_alpacas_own_codes_beside_the_names(
         ("/api/portfolio/orders?status=pending", "status"),
         ("/api/portfolio/orders?symbols=AAPL,", "symbols"),
         ("/api/portfolio/activities?types=fill,", "types"),
-        ("/api/portfolio/activities?types=JNLC", "types"),
+        ("/api/portfolio/activities?types=SPLIT", "types"),
         ("/api/portfolio/realized?year=1999", "year"),
         ("/api/portfolio/realized?year=2101", "year"),
         ("/api/portfolio/history?period=%201M", "period"),

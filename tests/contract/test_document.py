@@ -120,7 +120,8 @@ def test_allowed_values_are_in_the_schemas_not_only_in_prose() -> None:
     assert re.fullmatch(types, "FILL,DIV")
     assert re.fullmatch(types, "fill,dividend")
     assert not re.fullmatch(types, "FILL,")
-    assert not re.fullmatch(types, "JNLC")
+    assert not re.fullmatch(types, "SPLIT")
+    assert re.fullmatch(types, "journal,JNLC,JNLS")
     symbols = param("/api/portfolio/orders", "symbols")["pattern"]
     assert re.fullmatch(symbols, "AAPL,BRK.B,BTC/USD")
     assert not re.fullmatch(symbols, "AAPL,,VTI")

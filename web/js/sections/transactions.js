@@ -1,4 +1,5 @@
-// #transactions: buys, sells, deposits and dividends, newest first, with filters and "Load more".
+// #transactions: buys, sells, deposits, dividends and transfers, newest first, with filters and
+// "Load more".
 import { calendarDate, escapeHtml, money, quantity, statusWords } from '../format.js';
 import { fromHtml, h, SectionView, withStates } from '../dom.js';
 import { csvFilename, downloadCsv, toCsv } from '../csv.js';
@@ -10,6 +11,7 @@ export const TYPES = [
   ['deposit', 'Deposits'],
   ['dividend', 'Dividends'],
   ['withdrawal', 'Withdrawals'],
+  ['journal', 'Transfers'],
 ];
 const PAGE = 25;
 const CSV_PAGE = 100;
@@ -20,7 +22,7 @@ export const CSV_COLUMNS = [
   { key: 'date', label: 'Date' },
   { label: 'Type', value: (a) => typeLabel(a) },
   { key: 'symbol', label: 'Symbol' },
-  { label: 'Shares', value: (a) => (a.type === 'fill' ? a.qty : '') },
+  { label: 'Shares', value: (a) => (movesShares(a) ? a.qty : '') },
   { key: 'price', label: 'Price' },
   { key: 'amount', label: 'Amount' },
   { label: 'Status', value: (a) => statusWords(a.status) },
@@ -29,10 +31,24 @@ export const CSV_COLUMNS = [
 ];
 const MAX_EMPTY_PAGES = 6;
 
-/** What a person calls an activity: Buy, Sell, Deposit, Dividend, … */
+/** What a person calls an activity: Buy, Sell, Deposit, Dividend, Transfer (a journal of cash
+ * or shares from another account, such as a reward), … */
 export function typeLabel(a) {
   if (a.type === 'fill') return a.side === 'sell' ? 'Sell' : 'Buy';
-  return { deposit: 'Deposit', dividend: 'Dividend', withdrawal: 'Withdrawal', fee: 'Fee' }[a.type] ?? 'Other';
+  const labels = { deposit: 'Deposit', dividend: 'Dividend', withdrawal: 'Withdrawal', fee: 'Fee', journal: 'Transfer' };
+  return labels[a.type] ?? 'Other';
+}
+
+/** Whether a row moved shares (a fill, or shares journaled in or out), so its quantity shows. */
+export function movesShares(a) {
+  return a.type === 'fill' || (a.type === 'journal' && Boolean(a.symbol) && Boolean(a.qty));
+}
+
+/** The colour of a row's amount: money in green, money out red, a buy or sell neither. */
+export function amountTrend(a) {
+  if (a.type === 'deposit' || a.type === 'dividend') return 'up';
+  if (a.type === 'journal') return Number(a.amount) > 0 ? 'up' : Number(a.amount) < 0 ? 'down' : '';
+  return '';
 }
 
 /** The API's `types` for a filter, and the check the page applies to each row. */
@@ -46,12 +62,12 @@ function rowHtml(a) {
   const label = typeLabel(a);
   const dateOnly = a.type !== 'fill';
   const amount = Number(a.amount);
-  const trend = label === 'Deposit' || label === 'Dividend' ? 'up' : '';
+  const trend = amountTrend(a);
   return `<tr>
     <td class="date">${escapeHtml(calendarDate(a.date, { dateOnly }))}</td>
     <td>${a.symbol ? `<span class="ticker">${escapeHtml(a.symbol)}</span>` : '<span class="muted">—</span>'}</td>
     <td><span class="tag tag-${label.toLowerCase()}">${escapeHtml(label)}</span></td>
-    <td class="num">${a.qty && a.type === 'fill' ? escapeHtml(quantity(a.qty)) : '—'}</td>
+    <td class="num">${movesShares(a) ? escapeHtml(quantity(a.qty)) : '—'}</td>
     <td class="num">${a.price ? escapeHtml(money(a.price)) : '—'}</td>
     <td class="num ${trend}">${Number.isFinite(amount) ? escapeHtml(money(Math.abs(amount))) : '—'}</td>
     <td>${escapeHtml(statusWords(a.status))}</td>
