@@ -1,9 +1,11 @@
 """Credential checks for the sandbox's HTTP routes, answering as Alpaca does.
 
 Broker routes (`/v1/...`) take HTTP Basic only, as the Broker API does. Market-data routes
-(`/v2/...`, `/v1beta3/...`) and the sandbox control routes (`/sandbox/...`) take Basic or the
-`APCA-API-KEY-ID`/`APCA-API-SECRET-KEY` headers. WebSocket upgrades pass through: the stream
-authenticates by message.
+(`/v2/...`, `/v1beta3/...`, `/v1beta1/...`) and the sandbox control routes (`/sandbox/...`) take
+Basic or the `APCA-API-KEY-ID`/`APCA-API-SECRET-KEY` headers. Crypto market data
+(`/v1beta3/crypto/...`) is also served with no credentials at all, as Alpaca serves it (its
+document gives those operations an empty `security`); credentials that are sent must still be
+right. WebSocket upgrades pass through: the stream authenticates by message.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ STREAM_PATHS = frozenset(
     {"/v2/iex", "/v2/sip", "/v2/delayed_sip", "/v2/test", "/v1beta3/crypto/us"}
 )
 """WebSocket endpoints; they authenticate with the `auth` message, not HTTP headers."""
+
+KEYLESS_PREFIX = "/v1beta3/crypto/"
+"""Crypto market data: answered without credentials (the stream path above excepted)."""
 
 UNAUTHORIZED = {"code": 40110000, "message": "request is not authorized"}
 FORBIDDEN = {"code": 40310000, "message": "forbidden"}
@@ -74,6 +79,19 @@ def route_family(path: str) -> str:
     return "open"
 
 
+def keyless(path: str) -> bool:
+    """Whether a data route also answers a request that carries no credentials."""
+    return path.startswith(KEYLESS_PREFIX) and path not in STREAM_PATHS
+
+
+def sends_credentials(request: web.Request) -> bool:
+    """Whether the request carries any credential header, well-formed or not."""
+    headers = request.headers
+    return any(
+        name in headers for name in ("Authorization", "APCA-API-KEY-ID", "APCA-API-SECRET-KEY")
+    )
+
+
 def _error(status: int, body: dict[str, object]) -> web.Response:
     return web.json_response(body, status=status)
 
@@ -90,6 +108,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if family == "broker":
         if given is None or not credentials_match(given, expected):
             return _error(401, UNAUTHORIZED)
+        return await handler(request)
+    if keyless(request.path) and not sends_credentials(request):
         return await handler(request)
     if given is None:
         given = header_credentials(request)

@@ -6,37 +6,36 @@ Bars come from `bars.BarSource`; latest trades and quotes come from the live tic
 with the stream. Prices are JSON numbers on this wire (as Alpaca sends them); symbols without data
 are left out of the maps, never `null`. Times are Alpaca's (`wire.rfc3339`): nanoseconds on stock
 trades and on quotes, microseconds on crypto trades, none on bars; sizes and volumes are whole for
-stocks and fractional for crypto.
+stocks and fractional for crypto. Historical trades and quotes, order books and news are in
+`history_data_api`, written with this module's `trade_json` and `quote_json`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from . import reference_api
-from .bars import NY, BarLike, BarSource
+from .bars import AggBar, BarLike, BarSource
 from .data_params import (
     DataError,
     Route,
     TimeFrame,
     check_adjustment,
+    check_asof,
+    check_currency,
     check_feed,
-    decode_token,
-    encode_token,
+    check_symbol,
     guarded,
     json_response,
-    parse_limit,
-    parse_sort,
     parse_symbols,
-    parse_time,
-    unprocessable,
 )
 from .keys import SANDBOX
+from .paging import Window
 from .wire import rfc3339, volume
 
 if TYPE_CHECKING:
@@ -44,7 +43,8 @@ if TYPE_CHECKING:
     from .universe import Instrument
     from .world import Sandbox
 
-CRYPTO_LOCS = frozenset({"us", "us-1", "eu-1"})
+CRYPTO_LOCS = frozenset({"us", "us-1", "us-2", "eu-1", "bs-1"})
+"""The locations market-data-api.json lists; the sandbox has one crypto market for all."""
 
 
 # ------------------------------------------------------------------------------- wire shapes
@@ -116,27 +116,12 @@ def _sandbox(request: web.Request) -> Sandbox:
     return request.app[SANDBOX]
 
 
-def _instrument(sandbox: Sandbox, symbol: str, asset_class: str) -> Instrument | None:
+def instrument(sandbox: Sandbox, symbol: str, asset_class: str) -> Instrument | None:
+    """The instrument of that class for a symbol, or None (crypto pairs on a stock route too)."""
     inst = sandbox.market.universe.get(symbol)
     if inst is None or inst.asset_class != asset_class or inst.symbol.upper() != symbol.upper():
         return None
     return inst
-
-
-def _range(request: web.Request) -> tuple[datetime, datetime]:
-    sandbox = _sandbox(request)
-    now = sandbox.now()
-    query = request.query
-    start_text, end_text = query.get("start"), query.get("end")
-    if start_text:
-        start = parse_time(start_text, "start")
-    else:
-        start = datetime.combine(now.astimezone(NY).date(), time(0), NY).astimezone(UTC)
-    end = parse_time(end_text, "end", end=True) if end_text else now
-    end = min(end, now)
-    if start_text and end_text and parse_time(end_text, "end", end=True) < start:
-        raise unprocessable("end should not be before start")
-    return start, end
 
 
 def _page(
@@ -148,47 +133,26 @@ def _page(
     """One page of bars for many symbols: limit counts across symbols, symbols in sorted order."""
     query = request.query
     tf = TimeFrame.parse(query.get("timeframe"))
-    limit = parse_limit(query.get("limit"))
-    desc = parse_sort(query.get("sort"))
     check_adjustment(query)
     if asset_class == "us_equity":
         check_feed(query)
-    start, end = _range(request)
-    token = query.get("page_token")
-    after = decode_token(token) if token else None
+        check_asof(query)
+        check_currency(query)
+    page = Window.parse(request.query, _sandbox(request).now())
     source = BarSource(sandbox)
-    out: dict[str, list[dict[str, Any]]] = {}
-    taken = 0
-    last: tuple[str, datetime] | None = None
-    for symbol in sorted(symbols):
-        if after is not None and symbol < after[0]:
-            continue
-        inst = _instrument(sandbox, symbol, asset_class)
+
+    def fetch(
+        symbol: str, lo: datetime, hi: datetime, need: int, mark: datetime | None
+    ) -> list[AggBar]:
+        inst = instrument(sandbox, symbol, asset_class)
         if inst is None:
-            continue
-        lo, hi = start, end
-        if after is not None and symbol == after[0]:
-            if desc:
-                hi = min(hi, after[1] - timedelta(microseconds=1))
-            else:
-                lo = max(lo, after[1] + timedelta(microseconds=1))
-        room = limit - taken
-        mark = after[1] if after is not None and symbol == after[0] else None
-        bars = source.page(inst, tf, lo, hi, desc=desc, need=room + 1, after=mark)
-        if not bars:
-            continue
-        if room <= 0:  # the page is full and more data follows
-            return out, encode_token(*last) if last is not None else None
-        chosen = bars[:room]
-        out[symbol] = [bar_json(b) for b in chosen]
-        taken += len(chosen)
-        last = (symbol, chosen[-1].t)
-        if len(bars) > len(chosen):
-            return out, encode_token(*last)
-    return out, None
+            return []
+        return source.page(inst, tf, lo, hi, desc=page.desc, need=need, after=mark)
+
+    return page.page(symbols, fetch, bar_json)
 
 
-def _crypto_loc(request: web.Request) -> None:
+def check_crypto_loc(request: web.Request) -> None:
     loc = request.match_info.get("loc", "us")
     if loc not in CRYPTO_LOCS:
         raise DataError(404, f"unknown crypto location: {loc}", code=40410000)
@@ -208,7 +172,7 @@ async def stock_bars(request: web.Request) -> web.Response:
 async def stock_bars_single(request: web.Request) -> web.Response:
     """GET /v2/stocks/{symbol}/bars."""
     sandbox = _sandbox(request)
-    symbol = request.match_info["symbol"].upper()
+    symbol = check_symbol(request.match_info["symbol"])
     bars, token = _page(sandbox, [symbol], "us_equity", request)
     return json_response({"bars": bars.get(symbol, []), "symbol": symbol, "next_page_token": token})
 
@@ -224,7 +188,7 @@ def _latest(
     source = BarSource(sandbox)
     out: dict[str, Any] = {}
     for symbol in symbols:
-        inst = _instrument(sandbox, symbol, asset_class)
+        inst = instrument(sandbox, symbol, asset_class)
         if inst is None:
             continue
         if what == "trades":
@@ -269,6 +233,7 @@ def _snapshot(sandbox: Sandbox, source: BarSource, inst: Instrument) -> dict[str
 def _latest_route(what: str, key: str) -> Route:
     async def handler(request: web.Request) -> web.StreamResponse:
         check_feed(request.query)
+        check_currency(request.query)
         symbols = parse_symbols(request.query.get("symbols"))
         return json_response({key: _latest(request, symbols, "us_equity", what)})
 
@@ -279,7 +244,8 @@ def _latest_route(what: str, key: str) -> Route:
 def _latest_single_route(what: str, key: str) -> Route:
     async def handler(request: web.Request) -> web.StreamResponse:
         check_feed(request.query)
-        symbol = request.match_info["symbol"].upper()
+        check_currency(request.query)
+        symbol = check_symbol(request.match_info["symbol"])
         found = _latest(request, [symbol], "us_equity", what)
         if symbol not in found:
             raise DataError(404, f"no {key} found for {symbol}", code=40410000)
@@ -292,6 +258,7 @@ def _latest_single_route(what: str, key: str) -> Route:
 async def stock_snapshots(request: web.Request) -> web.Response:
     """GET /v2/stocks/snapshots: a top-level symbol map, no wrapper key."""
     check_feed(request.query)
+    check_currency(request.query)
     symbols = parse_symbols(request.query.get("symbols"))
     return json_response(_latest(request, symbols, "us_equity", "snapshots"))
 
@@ -299,7 +266,8 @@ async def stock_snapshots(request: web.Request) -> web.Response:
 async def stock_snapshot_single(request: web.Request) -> web.Response:
     """GET /v2/stocks/{symbol}/snapshot."""
     check_feed(request.query)
-    symbol = request.match_info["symbol"].upper()
+    check_currency(request.query)
+    symbol = check_symbol(request.match_info["symbol"])
     found = _latest(request, [symbol], "us_equity", "snapshots")
     if symbol not in found:
         raise DataError(404, f"no snapshot found for {symbol}", code=40410000)
@@ -311,7 +279,7 @@ async def stock_snapshot_single(request: web.Request) -> web.Response:
 
 async def crypto_bars(request: web.Request) -> web.Response:
     """GET /v1beta3/crypto/{loc}/bars."""
-    _crypto_loc(request)
+    check_crypto_loc(request)
     symbols = parse_symbols(request.query.get("symbols"))
     bars, token = _page(_sandbox(request), symbols, "crypto", request)
     return json_response({"bars": bars, "next_page_token": token})
@@ -319,7 +287,7 @@ async def crypto_bars(request: web.Request) -> web.Response:
 
 def _crypto_latest_route(what: str) -> Route:
     async def handler(request: web.Request) -> web.StreamResponse:
-        _crypto_loc(request)
+        check_crypto_loc(request)
         symbols = parse_symbols(request.query.get("symbols"))
         return json_response({what: _latest(request, symbols, "crypto", what)})
 

@@ -17,10 +17,17 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from .calendar import NY
+
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
 STOCK_FEEDS = frozenset({"sip", "iex", "delayed_sip", "otc", "boats", "overnight"})
 ADJUSTMENTS = frozenset({"raw", "split", "dividend", "spin-off", "all"})
+CURRENCIES = frozenset({"USD"})
+"""What `currency` may ask: the sandbox's prices are all in US dollars."""
+
+_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9./:-]{0,31}$")
+_ASOF = re.compile(r"^(-|\d{4}-\d{2}-\d{2})$")
 
 _TIMEFRAME = re.compile(r"^(\d{1,2})(Min|T|Hour|H|Day|D|Week|W|Month|M)$")
 _UNITS = {
@@ -109,16 +116,53 @@ def parse_time(text: str, name: str, *, end: bool = False) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def parse_limit(text: str | None) -> int:
+def parse_range(query: Any, now: datetime) -> tuple[datetime, datetime]:
+    """`start` (default: midnight New York today) and `end` (default and at most: now).
+
+    An `end` before `start` is refused with 422, as Alpaca does.
+    """
+    start_text, end_text = query.get("start"), query.get("end")
+    if start_text:
+        start = parse_time(start_text, "start")
+    else:
+        start = datetime.combine(now.astimezone(NY).date(), time(0), NY).astimezone(UTC)
+    asked_end = parse_time(end_text, "end", end=True) if end_text else None
+    if start_text and asked_end is not None and asked_end < start:
+        raise unprocessable("end should not be before start")
+    return start, min(asked_end or now, now)
+
+
+def parse_limit(text: str | None, *, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
     if text is None or text == "":
-        return DEFAULT_LIMIT
+        return default
     try:
         limit = int(text)
     except ValueError as exc:
         raise bad_request(f"invalid limit: {text}") from exc
-    if not 1 <= limit <= MAX_LIMIT:
-        raise bad_request(f"invalid limit: must be between 1 and {MAX_LIMIT}")
+    if not 1 <= limit <= maximum:
+        raise bad_request(f"invalid limit: must be between 1 and {maximum}")
     return limit
+
+
+def parse_bool(text: str | None, name: str) -> bool:
+    """A query boolean: `true`/`false` in any case (alpaca-py sends Python's `True`)."""
+    if text is None or text == "":
+        return False
+    lowered = text.lower()
+    if lowered in ("true", "1"):
+        return True
+    if lowered in ("false", "0"):
+        return False
+    raise bad_request(f"invalid {name}: {text}")
+
+
+def check_symbol(text: str) -> str:
+    """One symbol, upper-cased; refused when it cannot be a ticker or a pair (`BRK.B`,
+    `BTC/USD`), so a typo is a 400 rather than an empty answer."""
+    symbol = text.strip().upper()
+    if not _SYMBOL.match(symbol):
+        raise bad_request(f"invalid symbol: {text}")
+    return symbol
 
 
 def parse_symbols(text: str | None) -> list[str]:
@@ -127,12 +171,25 @@ def parse_symbols(text: str | None) -> list[str]:
         raise bad_request("missing symbols")
     seen: dict[str, None] = {}
     for part in text.split(","):
-        symbol = part.strip().upper()
-        if symbol:
-            seen.setdefault(symbol, None)
+        if part.strip():
+            seen.setdefault(check_symbol(part), None)
     if not seen:
         raise bad_request("missing symbols")
     return list(seen)
+
+
+def check_asof(query: Any) -> None:
+    """`asof` is YYYY-MM-DD or `-`; the sandbox's tickers were never renamed, so its value
+    changes nothing."""
+    asof = query.get("asof")
+    if asof is not None and asof != "" and not _ASOF.match(asof):
+        raise bad_request(f"invalid asof: {asof}")
+
+
+def check_currency(query: Any) -> None:
+    currency = query.get("currency")
+    if currency is not None and currency != "" and currency.upper() not in CURRENCIES:
+        raise bad_request(f"unsupported currency: {currency}")
 
 
 def check_feed(query: Any) -> None:

@@ -79,6 +79,9 @@ _HALF_SPREAD = MappingProxyType(
     }
 )
 
+_HALF_SPREAD_DECIMAL = MappingProxyType({k: Decimal(str(v)) for k, v in _HALF_SPREAD.items()})
+_DEFAULT_HALF_SPREAD = Decimal("0.0002")
+
 _TAPE = MappingProxyType({"NASDAQ": "C", "NYSE": "A"})
 
 FloatArray = NDArray[np.float64]
@@ -581,8 +584,14 @@ class Market:
             vw=(sum(prices, Decimal(0)) / len(prices)).quantize(Decimal("0.000001")),
         )
 
-    def minute_bars(self, symbol: str, start: datetime, end: datetime) -> list[Bar]:
-        """One-minute bars starting in [start, end] and not after now; equities in session only."""
+    def minute_bars(
+        self, symbol: str, start: datetime, end: datetime, *, whole: bool = False
+    ) -> list[Bar]:
+        """One-minute bars starting in [start, end] and not after now; equities in session only.
+
+        The minute in progress is cut at now, unless `whole`: then it is the full minute the path
+        will make (the historical trades print a minute's whole tape and keep those up to now).
+        """
         s = self._get(symbol)
         now_ts = self._now().timestamp()
         lo_ts = start.timestamp()
@@ -616,7 +625,7 @@ class Market:
                 bar_ts = day_ts + m * 60
                 t = datetime.fromtimestamp(bar_ts, UTC)
                 o = float(body[m, 0])
-                if bar_ts + 60 > now_ts:  # the minute in progress
+                if bar_ts + 60 > now_ts and not whole:  # the minute in progress
                     pos = (now_ts - day_ts) / STEP_S
                     price = _interp(path, pos)
                     seen = path[m * per_min : int(pos) + 1]
@@ -657,8 +666,19 @@ class Market:
     def quote_at(self, symbol: str, t: datetime) -> Quote:
         """Bid and ask around `price_at(t)`, the spread set by the instrument's kind."""
         s = self._get(symbol)
-        price = _money(self._value(s, t.timestamp()))
-        half = price * Decimal(str(_HALF_SPREAD.get(s.inst.kind, 0.0002)))
+        return self._quote(s, t, _money(self._value(s, t.timestamp())))
+
+    def quote_around(
+        self, symbol: str, t: datetime, price: Decimal, exchanges: tuple[str, str] = ("V", "V")
+    ) -> Quote:
+        """The quote `quote_at` makes, around a given price and from given (bid, ask) exchanges
+        for a stock: a historical trade's quote brackets that trade's price."""
+        return self._quote(self._get(symbol), t, price, exchanges)
+
+    def _quote(
+        self, s: _Series, t: datetime, price: Decimal, exchanges: tuple[str, str] = ("V", "V")
+    ) -> Quote:
+        half = price * _HALF_SPREAD_DECIMAL.get(s.inst.kind, _DEFAULT_HALF_SPREAD)
         bid = min(price - _CENT, (price - half).quantize(_CENT, rounding=ROUND_FLOOR))
         ask = max(price + _CENT, (price + half).quantize(_CENT, rounding=ROUND_CEILING))
         bid = max(bid, _CENT)
@@ -671,7 +691,19 @@ class Market:
         bid_size = Decimal(100 * (1 + mix % 9))
         ask_size = Decimal(100 * (1 + (mix >> 8) % 9))
         tape = _TAPE.get(s.inst.exchange, "B")
-        return Quote(s.inst.symbol, t, bid, bid_size, ask, ask_size, "V", "V", tape, ("R",), nanos)
+        bx, ax = exchanges
+        return Quote(s.inst.symbol, t, bid, bid_size, ask, ask_size, bx, ax, tape, ("R",), nanos)
+
+    def tape(self, symbol: str) -> str:
+        """A stock's SIP tape by its listing exchange (A NYSE, C Nasdaq, B others); "" if crypto."""
+        s = self._get(symbol)
+        return "" if s.crypto else _TAPE.get(s.inst.exchange, "B")
+
+    def mix(self, symbol: str | None, *values: int) -> int:
+        """A stable 64-bit number from the market's seed, a symbol (or none) and integers: the
+        seed of what is drawn per symbol or day (historical ticks, news)."""
+        key = 0 if symbol is None else self._get(symbol).key
+        return _mix(self._seed, key, *values)
 
     def dividends(self, symbol: str, start: date, end: date) -> list[Dividend]:
         """Quarterly dividends with ex-date in [start, end] and not after today (payers only)."""

@@ -1,9 +1,13 @@
-"""Alpaca-compatible market-data WebSocket streams: /v2/iex, /v2/sip and /v1beta3/crypto/us.
+"""Alpaca-compatible market-data WebSocket streams: /v2/iex, /v2/sip, /v2/delayed_sip, /v2/test
+and /v1beta3/crypto/us (`stream_feeds`).
 
 A `StreamHub` listens to the ticker and fans each batch out to the subscribed connections:
 every message is encoded once per wire format, each connection gets its share appended to a
 bounded queue synchronously, and one writer task per socket coalesces the queue into frames.
-A client whose queue overflows is sent 407 and closed; nobody else waits for it.
+A client whose queue overflows is sent 407 and closed; nobody else waits for it. A clock task
+sends what comes at set times (minute, updated and daily bars, LULD bands, session opens, the
+test feed's prints); `stream_data` makes those messages and the snapshots a new subscription
+gets (statuses, LULD bands, order books).
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ import contextlib
 import hmac
 import itertools
 from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 import structlog
@@ -26,7 +30,7 @@ from multidict import CIMultiDictProxy
 
 from ..core import stream_errors
 from .keys import SANDBOX
-from .market import Bar, Trade
+from .market import Quote, Trade
 from .stream_codec import (
     Encoder,
     Family,
@@ -41,6 +45,8 @@ from .stream_codec import (
     success_message,
     trade_wire,
 )
+from .stream_data import LULD_SOURCES, Entry, StreamData
+from .stream_feeds import ALWAYS_IN_PLAN, DELAYS, FEEDS, SOURCES, Source
 from .stream_subscriptions import (
     WILDCARD,
     SubscriptionError,
@@ -49,15 +55,12 @@ from .stream_subscriptions import (
 )
 
 if TYPE_CHECKING:
-    from .market import Quote
     from .world import Sandbox
 
 log = structlog.get_logger(__name__)
 
 ROUTES: Final[Mapping[str, tuple[Family, str]]] = {
-    "/v2/iex": ("stocks", "iex"),
-    "/v2/sip": ("stocks", "sip"),
-    "/v1beta3/crypto/us": ("crypto", "us"),
+    path: (feed.family, feed.name) for path, feed in FEEDS.items()
 }
 _MINUTE: Final = timedelta(minutes=1)
 HEARTBEAT_S: Final = 20.0
@@ -72,13 +75,24 @@ class StreamSettings:
     symbol_limit: int = 10_000
     connection_limit: int = 1
     """Authenticated connections per key per endpoint (Alpaca: usually 1)."""
-    feeds: frozenset[str] = frozenset({"iex", "sip", "us"})
-    """Feeds the sandbox's "plan" includes; others get 409 insufficient subscription."""
+    feeds: frozenset[str] = frozenset({"iex", "sip", "delayed_sip", "test", "us"})
+    """Feeds the sandbox's "plan" includes; others get 409 insufficient subscription (crypto
+    and the test stream are in every plan)."""
     max_pending: int = 100_000
     """Messages queued for one socket before it is a slow client (407)."""
     max_frame_messages: int = 5_000
     slow_close_grace_s: float = 1.0
     bar_poll_s: float = 0.25
+    """How often the clock task looks at the time (minute marks, half-minute marks)."""
+    late_trade_share: float = 0.25
+    """Share of (symbol, minute) bars whose last seconds' trades come late: their first bar is
+    cut and an updated bar follows after the half-minute mark (`stream_bars`)."""
+    updated_bar_delay_s: float = 30.0
+    """Seconds after the minute mark that updated bars are sent (Alpaca: the half-minute)."""
+    luld_poll_s: float = 15.0
+    """Seconds between looks at the LULD reference prices."""
+    test_tick_s: float = 1.0
+    """Seconds between the test feed's FAKEPACA prints."""
 
     @classmethod
     def from_config(cls, config: object) -> StreamSettings:
@@ -89,6 +103,8 @@ class StreamSettings:
             "stream_symbol_limit": "symbol_limit",
             "stream_connection_limit": "connection_limit",
             "stream_max_pending": "max_pending",
+            "stream_late_trade_share": "late_trade_share",
+            "stream_test_tick_s": "test_tick_s",
         }
         changes: dict[str, Any] = {
             ours: getattr(config, theirs)
@@ -97,7 +113,7 @@ class StreamSettings:
         }
         feeds = getattr(config, "stream_feeds", None)
         if feeds is not None:
-            changes["feeds"] = frozenset(feeds) | {"us"}
+            changes["feeds"] = frozenset(feeds) | ALWAYS_IN_PLAN
         return replace(base, **changes)
 
 
@@ -117,6 +133,7 @@ class StreamConnection:
     path: str
     family: Family
     feed: str
+    source: Source
     fmt: WireFormat
     id: int
     subs: Subscriptions = field(init=False)
@@ -328,7 +345,7 @@ class StreamConnection:
         if not hub.credentials_ok(key, secret):
             await self._close_with_error(stream_errors.AUTH_FAILED)
             return False
-        if self.feed not in hub.settings.feeds:
+        if self.feed not in hub.settings.feeds and self.feed not in ALWAYS_IN_PLAN:
             await self._close_with_error(stream_errors.INSUFFICIENT_SUBSCRIPTION)
             return False
         if not hub.acquire(self, key):
@@ -348,9 +365,8 @@ class StreamConnection:
             self.send_error(exc.code)
             return
         self.send(self.subs.confirmation())
-        fresh = set(added.get("trades", ())) | set(added.get("quotes", ()))
-        if fresh:
-            self.hub.request_ticks(self.family, fresh)
+        if added:
+            self.hub.on_subscribed(self, added)
 
     async def _fault(self, event: str) -> bool:
         """Apply a stream fault rule for `event`; False when the normal flow must not go on."""
@@ -397,22 +413,18 @@ def credentials_from_headers(headers: CIMultiDictProxy[str]) -> tuple[str, str] 
     return None
 
 
-_Entry = tuple[str, str, Any]
-"""(channel, symbol, payload) of one data message before encoding."""
-
-
 class StreamHub:
-    """All stream connections of one sandbox, fed by its ticker and the minute-bar clock."""
+    """All stream connections of one sandbox, fed by its ticker and the stream's clock."""
 
     def __init__(self, sandbox: Sandbox, settings: StreamSettings) -> None:
         self.sandbox = sandbox
         self.settings = settings
+        self.data = StreamData(sandbox)
         self.connections: set[StreamConnection] = set()
         self._slots: dict[tuple[str, str], set[StreamConnection]] = {}
-        self._family_of: dict[str, Family] = {}
-        self._symbols: dict[Family, list[str]] = {"stocks": [], "crypto": []}
+        self._source_of: dict[str, Source] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._bar_task: asyncio.Task[None] | None = None
+        self._clock_task: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
         self._encoder = Encoder()
         self.stats = {"messages": 0, "slow_clients": 0}
@@ -420,21 +432,19 @@ class StreamHub:
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
-        """Index the universe, listen to the ticker and start the minute-bar clock."""
-        self._family_of.clear()
-        self._symbols = {"stocks": [], "crypto": []}
-        for inst in self.sandbox.market.universe:
-            family: Family = "crypto" if inst.asset_class == "crypto" else "stocks"
-            self._family_of[inst.symbol] = family
-            self._symbols[family].append(inst.symbol)
+        """Index the universe, listen to the ticker and start the stream's clock."""
+        self._source_of = {
+            inst.symbol: "crypto" if inst.asset_class == "crypto" else "stocks"
+            for inst in self.sandbox.market.universe
+        }
         self.sandbox.ticker.add_listener(self.on_ticks)
-        self._bar_task = asyncio.create_task(self._bar_loop(), name="stream-bars")
+        self._clock_task = asyncio.create_task(self._clock_loop(), name="stream-clock")
 
     async def close(self) -> None:
         """Stop listening and cancel every background task."""
         self.sandbox.ticker.remove_listener(self.on_ticks)
-        tasks = [t for t in (self._bar_task, *self._tasks) if t is not None]
-        self._bar_task = None
+        tasks = [t for t in (self._clock_task, *self._tasks) if t is not None]
+        self._clock_task = None
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -461,14 +471,15 @@ class StreamHub:
         self, ws: web.WebSocketResponse, request: web.Request, fmt: WireFormat
     ) -> StreamConnection:
         """Register a socket that has just been upgraded."""
-        family, feed = ROUTES[request.path]
+        feed = FEEDS[request.path]
         conn = StreamConnection(
             hub=self,
             ws=ws,
             request=request,
             path=request.path,
-            family=family,
-            feed=feed,
+            family=feed.family,
+            feed=feed.name,
+            source=feed.source,
             fmt=fmt,
             id=next(self._ids),
         )
@@ -547,43 +558,118 @@ class StreamHub:
         task.add_done_callback(self._tasks.discard)
 
     # -- data ------------------------------------------------------------------------------
-    def request_ticks(self, family: Family, symbols: set[str]) -> None:
-        """Ask the ticker for a prompt trade+quote of newly subscribed symbols."""
-        if WILDCARD in symbols:
-            symbols = symbols - {WILDCARD} | set(self._symbols[family])
-        self.sandbox.ticker.request_ticks(s for s in symbols if self._family_of.get(s) == family)
+    def on_subscribed(self, conn: StreamConnection, added: Mapping[str, list[str]]) -> None:
+        """What a subscription brings at once: fresh prints of new trade and quote symbols,
+        and to this socket alone each new symbol's status, LULD band and order book."""
+        source = conn.source
+        expand = self._expander(source)
+        fresh = expand(added.get("trades", ())) | expand(added.get("quotes", ()))
+        if fresh:
+            self._request_ticks(source, fresh)
+        entries: list[Entry] = []
+        if "statuses" in added:
+            entries.extend(self.data.statuses(source, sorted(expand(added["statuses"]))))
+        if "lulds" in added:
+            entries.extend(self.data.bands(source, sorted(expand(added["lulds"]))))
+        if "orderbooks" in added:
+            entries.extend(self.data.book_snapshots(sorted(expand(added["orderbooks"]))))
+        if entries:
+            self.send_entries(conn, entries)
+
+    def _expander(self, source: Source) -> Callable[[Iterable[str]], set[str]]:
+        """A function turning requested symbols (maybe `"*"`) into the source's symbols."""
+        src = self.data.sources[source]
+
+        def expand(symbols: Iterable[str]) -> set[str]:
+            wanted = set(symbols)
+            if WILDCARD in wanted:
+                return set(src.symbols)
+            return {s for s in wanted if src.has(s)}
+
+        return expand
+
+    def _request_ticks(self, source: Source, symbols: set[str]) -> None:
+        """A prompt trade and quote of newly subscribed symbols, so a client sees data at once."""
+        if source in ("stocks", "crypto"):
+            self.sandbox.ticker.request_ticks(symbols)
+            return
+        entries = self.data.ticks(source, sorted(symbols), self.data.now(source))
+        if entries:
+            self.publish(source, entries)
 
     def on_ticks(self, batch: Sequence[Trade | Quote]) -> None:
-        """Ticker listener: fan a batch of trades and quotes out (synchronous, no awaits)."""
+        """Ticker listener: fan a batch of trades and quotes out (synchronous, no awaits); the
+        delayed feed gets the market's prints of 15 minutes before, and crypto quotes move the
+        order books."""
         if not self.connections:
             return
-        by_family: dict[Family, list[_Entry]] = {}
-        family_of = self._family_of
+        by_source: dict[Source, list[Entry]] = {}
+        source_of = self._source_of
         for item in batch:
-            family = family_of.get(item.symbol)
-            if family is None:
+            source = source_of.get(item.symbol)
+            if source is None:
                 continue
             channel = "trades" if isinstance(item, Trade) else "quotes"
-            by_family.setdefault(family, []).append((channel, item.symbol, item))
-        for family, entries in by_family.items():
-            self.publish(family, entries)
+            by_source.setdefault(source, []).append((channel, item.symbol, item))
+        for source, entries in by_source.items():
+            self.publish(source, entries)
+        if "stocks" in by_source:
+            self._delayed_ticks(batch)
+        if "crypto" in by_source:
+            self._book_updates([e[2] for e in by_source["crypto"] if e[0] == "quotes"])
 
-    def publish(self, family: Family, entries: Sequence[_Entry]) -> None:
+    def _delayed_ticks(self, batch: Sequence[Trade | Quote]) -> None:
+        """The delayed feed's share of a live batch: the same symbols' prints 15 minutes back."""
+        if not self._listening("delayed"):
+            return
+        trades = self._wanted_set("delayed", "trades")
+        quotes = self._wanted_set("delayed", "quotes")
+        if trades or quotes:
+            every = WILDCARD in trades or WILDCARD in quotes
+            entries = self.data.delayed(batch, trades, quotes, every)
+            if entries:
+                self.publish("delayed", entries)
+
+    def _book_updates(self, quotes: Sequence[Quote]) -> None:
+        """The order book changes the crypto quotes make (books nobody follows are dropped)."""
+        entries = self.data.book_updates(quotes, set(self._wanted("crypto", "orderbooks")))
+        if entries:
+            self.publish("crypto", entries)
+
+    def _listening(self, source: Source) -> bool:
+        return any(c.source == source and c.authenticated for c in self.connections)
+
+    def _wanted_set(self, source: Source, channel: str) -> set[str]:
+        wanted: set[str] = set()
+        for c in self.connections:
+            if c.source == source and c.authenticated:
+                wanted.update(c.subs.symbols(channel))
+        return wanted
+
+    def _wanted(self, source: Source, channel: str) -> list[str]:
+        """Symbols of `channel` some authenticated socket of the source subscribes to."""
+        wanted = self._wanted_set(source, channel)
+        src = self.data.sources[source]
+        if WILDCARD in wanted:
+            return list(src.symbols)
+        return sorted(s for s in wanted if src.has(s))
+
+    def publish(self, source: Source, entries: Sequence[Entry]) -> None:
         """Encode each message once per format in use, then queue each socket's share."""
         conns = [
             c
             for c in self.connections
-            if c.family == family and c.authenticated and not c.closed and not c.subs.is_empty()
+            if c.source == source and c.authenticated and not c.closed and not c.subs.is_empty()
         ]
         if not conns:
             return
+        family = conns[0].family
         wires = [_wire(ch, payload, family) for ch, _, payload in entries]
         element = self._encoder.element
         encoded: dict[WireFormat, list[bytes]] = {
             fmt: [element(wire, fmt) for wire in wires] for fmt in {c.fmt for c in conns}
         }
         channels = {channel for channel, _, _ in entries}
-        faults = self.sandbox.faults
         for conn in conns:
             blobs = encoded[conn.fmt]
             subs = conn.subs
@@ -596,13 +682,23 @@ class StreamHub:
                     for (ch, symbol, _), blob in zip(entries, blobs, strict=True)
                     if wanted[ch][0] or symbol in wanted[ch][1]
                 ]
-            if not selected:
-                continue
-            rule = faults.match_stream(conn.path, "data")
-            if rule is not None and self._data_fault(conn, rule):
-                continue
-            self.stats["messages"] += len(selected)
-            conn.send_data(selected)
+            self._deliver(conn, selected)
+
+    def send_entries(self, conn: StreamConnection, entries: Sequence[Entry]) -> None:
+        """Queue messages for one socket only (the snapshots a subscription brings)."""
+        element = self._encoder.element
+        self._deliver(
+            conn, [element(_wire(ch, payload, conn.family), conn.fmt) for ch, _, payload in entries]
+        )
+
+    def _deliver(self, conn: StreamConnection, blobs: list[bytes]) -> None:
+        if not blobs:
+            return
+        rule = self.sandbox.faults.match_stream(conn.path, "data")
+        if rule is not None and self._data_fault(conn, rule):
+            return
+        self.stats["messages"] += len(blobs)
+        conn.send_data(blobs)
 
     def _data_fault(self, conn: StreamConnection, rule: Any) -> bool:
         """Apply a data-event fault; True when the data must not be sent."""
@@ -620,76 +716,102 @@ class StreamHub:
             return True
         return False
 
-    # -- minute bars -----------------------------------------------------------------------
-    async def _bar_loop(self) -> None:
+    # -- the clock -------------------------------------------------------------------------
+    async def _clock_loop(self) -> None:
+        """Minute marks (bars), half-minute marks (updated bars), session opens, LULD bands,
+        the test feed's prints."""
+        loop = asyncio.get_running_loop()
         now = self.sandbox.now
         last = _floor_minute(now())
+        updated = last - _MINUTE
+        was_open = {s: self.data.is_open(s, self.data.now(s)) for s in LULD_SOURCES}
+        next_luld = next_test = loop.time()
         while True:
             await asyncio.sleep(self.settings.bar_poll_s)
-            current = _floor_minute(now())
-            if current <= last:
-                continue
-            last = current
+            settings = self.settings
             try:
-                self.emit_bars(current - _MINUTE)
+                t = now()
+                current = _floor_minute(t)
+                if current > last:
+                    last = current
+                    self.emit_bars(current - _MINUTE)
+                if current - _MINUTE > updated and t - current >= timedelta(
+                    seconds=settings.updated_bar_delay_s
+                ):
+                    updated = current - _MINUTE
+                    self.emit_updated_bars(updated)
+                for source in LULD_SOURCES:
+                    is_open = self.data.is_open(source, self.data.now(source))
+                    if is_open != was_open[source]:
+                        was_open[source] = is_open
+                        self.emit_session_change(source, is_open)
+                if loop.time() >= next_luld:
+                    next_luld = loop.time() + settings.luld_poll_s
+                    self.emit_lulds()
+                if loop.time() >= next_test:
+                    next_test = loop.time() + settings.test_tick_s
+                    self.emit_test_ticks()
             except Exception:
-                log.exception("stream.bars_failed")
+                log.exception("stream.clock_failed")
 
     def emit_bars(self, minute: datetime) -> None:
-        """At the end of `minute` (its start): minute bars, and today's daily bar so far."""
-        for family in ("stocks", "crypto"):
-            entries: list[_Entry] = []
-            for channel, make in (("bars", self.minute_bar), ("dailyBars", self.daily_bar)):
-                for symbol in self._wanted(family, channel):
-                    bar = make(symbol, minute)
-                    if bar is not None:
-                        entries.append((channel, symbol, (symbol, bar)))
+        """At the end of `minute` (its start): minute bars, and today's daily bar so far; the
+        delayed feed's are those of 15 minutes before."""
+        share = self.settings.late_trade_share
+        for source in SOURCES:
+            bars, days = self._wanted(source, "bars"), self._wanted(source, "dailyBars")
+            if not bars and not days:
+                continue
+            entries = self.data.bars(source, minute - DELAYS[source], bars, days, share)
             if entries:
-                self.publish(family, entries)
+                self.publish(source, entries)
 
-    def _wanted(self, family: Family, channel: str) -> list[str]:
-        """Symbols of `channel` some authenticated socket of the family subscribes to."""
-        wanted: set[str] = set()
-        for c in self.connections:
-            if c.family == family and c.authenticated:
-                wanted.update(c.subs.symbols(channel))
-        if WILDCARD in wanted:
-            return list(self._symbols[family])
-        return sorted(s for s in wanted if self._family_of.get(s) == family)
+    def emit_updated_bars(self, minute: datetime) -> None:
+        """After the half-minute mark following `minute`: its bars that late trades changed."""
+        share = self.settings.late_trade_share
+        for source in SOURCES:
+            symbols = self._wanted(source, "updatedBars")
+            if symbols:
+                entries = self.data.updated_bars(source, minute - DELAYS[source], symbols, share)
+                if entries:
+                    self.publish(source, entries)
 
-    def daily_bar(self, symbol: str, minute: datetime) -> Bar | None:
-        """Today's daily bar up to now, sent each minute while the market is open."""
-        sandbox = self.sandbox
-        inst = sandbox.market.universe.get(symbol)
-        if inst is None or not sandbox.clock.is_open(inst.asset_class, minute):
-            return None
-        now = sandbox.now()
-        crypto = inst.asset_class == "crypto"
-        today = now.astimezone(UTC).date() if crypto else sandbox.clock.market_date(now)
-        bars = sandbox.market.daily_bars(inst.symbol, today - timedelta(days=7), today)
-        return bars[-1] if bars else None
+    def emit_session_change(self, source: Source, is_open: bool) -> None:
+        """A session opened: statuses and opening LULD bands; it closed: bands end."""
+        if not is_open:
+            self.data.session_closed(source)
+            return
+        statuses, lulds = self._wanted(source, "statuses"), self._wanted(source, "lulds")
+        entries = self.data.session_opened(source, statuses, lulds)
+        if entries:
+            self.publish(source, entries)
 
-    def minute_bar(self, symbol: str, minute: datetime) -> Bar | None:
-        """The market's bar of that minute; synthesised from the price path when it has none."""
-        sandbox = self.sandbox
-        inst = sandbox.market.universe.get(symbol)
-        if inst is None or not sandbox.clock.is_open(inst.asset_class, minute):
-            return None
-        end = minute + _MINUTE
-        with contextlib.suppress(Exception):
-            for bar in sandbox.market.minute_bars(inst.symbol, minute, end):
-                if bar.t == minute:
-                    return bar
-        return sandbox.market.path_bar(inst.symbol, minute)
+    def emit_lulds(self) -> None:
+        """New LULD bands of the symbols whose reference price moved 1% or more."""
+        for source in LULD_SOURCES:
+            entries = self.data.moved_bands(source, self._wanted(source, "lulds"))
+            if entries:
+                self.publish(source, entries)
+
+    def emit_test_ticks(self) -> None:
+        """The test feed's print: a FAKEPACA trade and quote now, whatever the market hours."""
+        symbols = set(self._wanted("test", "trades")) | set(self._wanted("test", "quotes"))
+        if symbols:
+            self.publish("test", self.data.ticks("test", sorted(symbols), self.data.now("test")))
+
+
+_BAR_KINDS: Final = {"bars": "b", "updatedBars": "u", "dailyBars": "d"}
 
 
 def _wire(channel: str, payload: Any, family: Family) -> Wire:
+    if isinstance(payload, dict):
+        return payload
     if channel == "trades":
         return trade_wire(payload, family)
     if channel == "quotes":
         return quote_wire(payload, family)
     symbol, bar = payload
-    return bar_wire(symbol, bar, "d" if channel == "dailyBars" else "b")
+    return bar_wire(symbol, bar, _BAR_KINDS[channel])
 
 
 def _floor_minute(t: datetime) -> datetime:

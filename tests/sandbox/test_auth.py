@@ -84,7 +84,7 @@ async def test_broker_route_accepts_basic_key_and_secret(client: TestClient) -> 
     assert (await response.json())["ok"] is True
 
 
-@pytest.mark.parametrize("path", ["/v2/stocks/bars", "/v1beta3/crypto/us/bars"])
+@pytest.mark.parametrize("path", ["/v2/stocks/bars", "/v1beta1/news"])
 async def test_data_route_without_credentials_is_401(client: TestClient, path: str) -> None:
     response = await client.get(path)
     assert response.status == 401

@@ -267,6 +267,9 @@ async def test_unknown_symbols_give_empty_maps_not_null(client: TestClient) -> N
         ({"symbols": "AAPL", "timeframe": "1Day", "adjustment": "magic"}, 400),
         ({"symbols": "AAPL", "timeframe": "1Day", "start": "yesterday"}, 400),
         ({"symbols": "AAPL", "timeframe": "1Day", "page_token": "@@@"}, 400),
+        ({"symbols": "AAPL,A$PL", "timeframe": "1Day"}, 400),
+        ({"symbols": "AAPL", "timeframe": "1Day", "currency": "EUR"}, 400),
+        ({"symbols": "AAPL", "timeframe": "1Day", "asof": "yesterday"}, 400),
         ({"symbols": "AAPL", "timeframe": "1Day", "start": "2026-02-02", "end": "2026-01-02"}, 422),
     ],
 )
@@ -285,6 +288,11 @@ async def test_adjustment_combinations_and_feeds_are_accepted(client: TestClient
     for feed in ("iex", "sip", "delayed_sip", "otc", "boats"):
         await _data(client, "/v2/stocks/bars", symbols="AAPL", timeframe="1Day",
                     start="2026-03-02", feed=feed, adjustment="split,dividend")  # fmt: skip
+    plain = await _data(client, "/v2/stocks/bars", symbols="AAPL", timeframe="1Day",
+                        start="2026-03-02")  # fmt: skip
+    dressed = await _data(client, "/v2/stocks/bars", symbols="AAPL", timeframe="1Day",
+                          start="2026-03-02", asof="2026-03-04", currency="USD")  # fmt: skip
+    assert dressed == plain
 
 
 # ------------------------------------------------------------------------ latest, snapshots
@@ -355,6 +363,9 @@ async def test_single_symbol_variants(client: TestClient) -> None:
     missing = await client.get("/v2/stocks/NOPE/trades/latest", headers=DATA)
     assert missing.status == 404
     assert (await missing.json())["code"] == 40410000
+    garbled = await client.get("/v2/stocks/AA%24PL/quotes/latest", headers=DATA)
+    assert garbled.status == 400
+    assert await garbled.json() == {"code": 40010000, "message": "invalid symbol: AA$PL"}
 
 
 # ---------------------------------------------------------------------------------- crypto
