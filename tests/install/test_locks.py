@@ -21,7 +21,7 @@ from tests.fixtures.processes import ROOT, Process
 from tests.fixtures.redis import free_port
 
 REQUIREMENTS = ROOT / "requirements"
-LOCKS = ("build.txt", "service.txt", "test.txt", "tools.txt")
+LOCKS = ("build.txt", "service.txt", "test.txt", "tools.txt", "legacy-sdk.txt")
 HASH = re.compile(r"^--hash=sha256:[0-9a-f]{64}\s*\\?$")
 
 
