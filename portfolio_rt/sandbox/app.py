@@ -9,7 +9,16 @@ from datetime import datetime
 
 from aiohttp import web
 
-from . import broker_api, data_api, events_api, faults, stream
+from . import (
+    account_extras_api,
+    broker_api,
+    data_api,
+    events_api,
+    faults,
+    history_data_api,
+    journals_api,
+    stream,
+)
 from .auth import auth_middleware
 from .keys import SANDBOX
 from .pacemaker import LedgerPacemaker
@@ -26,8 +35,11 @@ def create_sandbox_app(sandbox: Sandbox) -> web.Application:
     )
     app[SANDBOX] = sandbox
     broker_api.setup(app)
+    journals_api.setup(app)
+    account_extras_api.setup(app)
     events_api.setup(app, sandbox.config.sse_heartbeat_s)
     data_api.setup(app)
+    history_data_api.setup(app)
     stream.setup(app)
     faults.setup(app)
 

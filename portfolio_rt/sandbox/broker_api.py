@@ -8,19 +8,28 @@ calendar live in `data_api`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import orjson
-import structlog
 from aiohttp import web
 
 from ..core.banking import aba_checksum_ok
 from . import serialize as ser
-from .keys import SANDBOX
+from .broker_http import (
+    Handler,
+    api_route,
+    error_response,
+    json_body,
+    json_response,
+    ledger_of,
+    no_content,
+    path_account,
+    query_value,
+    sandbox_of,
+)
 from .params import (
     CODE_NOT_FOUND,
     NY,
@@ -33,7 +42,6 @@ from .params import (
     parse_date,
     parse_date_or_datetime,
     parse_int,
-    parse_json_object,
     parse_uuid,
     required_str,
     to_decimal,
@@ -43,10 +51,6 @@ from .records import AccountRecord, LedgerError
 if TYPE_CHECKING:
     from .ledger import Ledger
     from .world import Sandbox
-
-log = structlog.get_logger(__name__)
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # alpaca-py's enums (reference Appendix A): emitting or accepting anything else breaks the SDK.
 ACCOUNT_STATUSES = (
@@ -135,33 +139,16 @@ ORDERS_LIMIT_MAX = 500
 
 # --------------------------------------------------------------------------- plumbing
 
-
-def _json(body: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
-
-
-def _error(status: int, code: int, message: str) -> web.Response:
-    return _json(ser.error_json(code, message), status=status)
-
-
-def _api(handler: Handler) -> Handler:
-    """Answer `ApiError`/`LedgerError` as Alpaca's JSON error; a ledger ValueError as a 422."""
-
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except (ApiError, LedgerError) as exc:
-            return _error(exc.status, exc.code, exc.message)
-        except web.HTTPException as exc:  # e.g. a body over client_max_size (413)
-            return _error(exc.status, exc.status * 100_000, exc.reason.lower())
-        except ValueError as exc:  # a value the parsers let through but the ledger refused
-            log.warning("broker_api.value_error", path=request.path, error=str(exc))
-            return _error(422, 42210000, str(exc) or "invalid request")
-        except Exception:  # a sandbox bug: still answer JSON so alpaca-py's APIError parses
-            log.exception("broker_api.internal_error", path=request.path)
-            return _error(500, 50010000, "internal server error")
-
-    return wrapped
+# The shared plumbing (`broker_http`) under the short names the handlers here use.
+_api = api_route
+_json = json_response
+_error = error_response
+_body = json_body
+_query = query_value
+_no_content = no_content
+_account = path_account
+_sandbox = sandbox_of
+_ledger = ledger_of
 
 
 @web.middleware
@@ -176,39 +163,6 @@ async def json_route_errors(request: web.Request, handler: Handler) -> web.Strea
     if isinstance(routing_error, web.HTTPMethodNotAllowed):
         return _error(405, 40510000, "method not allowed")
     return _error(404, CODE_NOT_FOUND, "endpoint not found")
-
-
-def _sandbox(request: web.Request) -> Sandbox:
-    return request.app[SANDBOX]
-
-
-def _ledger(request: web.Request) -> Ledger:
-    return request.app[SANDBOX].ledger
-
-
-def _account(request: web.Request) -> AccountRecord:
-    """The account named by `{account_id}`: 400 when malformed, Alpaca's 404 when unknown."""
-    account_id = parse_uuid(request.match_info["account_id"], "account_id")
-    try:
-        return _ledger(request).account(account_id)
-    except LedgerError as exc:
-        if exc.status == 404:
-            raise ApiError(404, CODE_NOT_FOUND, "account not found") from None
-        raise
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    return parse_json_object(await request.read())
-
-
-def _query(request: web.Request, name: str) -> str | None:
-    """A query parameter; an empty value counts as absent (alpaca-py drops empty fields)."""
-    value = request.query.get(name)
-    return value if value not in (None, "") else None
-
-
-def _no_content() -> web.Response:
-    return web.Response(status=204)
 
 
 # --------------------------------------------------------------------------- accounts
@@ -271,7 +225,10 @@ async def get_account(request: web.Request) -> web.StreamResponse:
 async def get_trade_account(request: web.Request) -> web.StreamResponse:
     """GET /v1/trading/accounts/{account_id}/account — balances at live prices."""
     record = _account(request)
-    return _json(ser.trade_account_json(record, _ledger(request).balances(record.id)))
+    sandbox = _sandbox(request)
+    balances = sandbox.ledger.balances(record.id)
+    configuration = sandbox.trade_configs.get(record.id).json()
+    return _json(ser.trade_account_json(record, balances, configuration))
 
 
 # --------------------------------------------------------------------------- positions
@@ -654,18 +611,18 @@ def _amount(body: Mapping[str, Any]) -> Decimal:
 
 @_api
 async def create_transfer(request: web.Request) -> web.StreamResponse:
-    """POST /v1/accounts/{account_id}/transfers — ACH deposits and withdrawals."""
+    """POST /v1/accounts/{account_id}/transfers — deposits and withdrawals by ACH (through an
+    ACH relationship) or by wire (through a recipient bank)."""
     record = _account(request)
     body = await _body(request)
     transfer_type = parse_choice(
         optional_str(body, "transfer_type") or "ach", "transfer_type", ("ach", "wire")
     )
-    if transfer_type != "ach":
-        raise invalid("only ach transfers are supported by the sandbox")
-    relationship_raw = optional_str(body, "relationship_id")
-    if relationship_raw is None:
-        raise invalid("relationship_id is required for ach transfers")
-    relationship_id = parse_uuid(relationship_raw, "relationship_id")
+    source = "bank_id" if transfer_type == "wire" else "relationship_id"
+    source_raw = optional_str(body, source)
+    if source_raw is None:
+        raise invalid(f"{source} is required for {transfer_type} transfers")
+    source_id = parse_uuid(source_raw, source)
     direction = parse_choice(required_str(body, "direction"), "direction", ("INCOMING", "OUTGOING"))
     timing = optional_str(body, "timing")
     if timing is not None:
@@ -674,9 +631,18 @@ async def create_transfer(request: web.Request) -> web.StreamResponse:
     if fee_method is not None:
         parse_choice(fee_method, "fee_payment_method", ("user", "invoice"))
     amount = _amount(body)
-    transfer = _ledger(request).create_transfer(
-        record.id, relationship_id=relationship_id, amount=amount, direction=direction
-    )
+    if transfer_type == "wire":
+        transfer = _sandbox(request).recipient_banks.create_transfer(
+            record.id,
+            bank_id=source_id,
+            amount=amount,
+            direction=direction,
+            additional_information=optional_str(body, "additional_information", max_length=1024),
+        )
+    else:
+        transfer = _ledger(request).create_transfer(
+            record.id, relationship_id=source_id, amount=amount, direction=direction
+        )
     return _json(ser.transfer_json(transfer))
 
 

@@ -79,6 +79,9 @@ TRANSFER_EXPIRY = timedelta(days=7)
 # Replays a lazily built account into the ledger (see `Ledger.create_account(replay=...)`).
 Replay = Callable[["Ledger", UUID], None]
 
+# An account's own rule for new orders (see `Ledger.order_rules`); raises `LedgerError`.
+OrderRule = Callable[[UUID, OrderTerms], None]
+
 
 @dataclass(slots=True)
 class _Due:
@@ -132,6 +135,9 @@ class Ledger:
         """From an order's submission to its fill (0: at once, for tests of the ledger)."""
         self.partial_fill_above = partial_fill_above
         self.events = events if events is not None else EventLog()
+        self.order_rules: list[OrderRule] = []
+        """Per-account rules a new order must also pass, after `check_order` and before its
+        buying power is checked (the trade configuration's `TradeConfigs.check_order`)."""
         self._accounts: dict[UUID, AccountRecord] = {}
         self._books: dict[UUID, Book] = {}
         self._lazy: dict[UUID, Replay] = {}
@@ -201,9 +207,26 @@ class Ledger:
             self._lazy[new_id] = replay
         return record
 
+    def open_firm_account(self, account_id: UUID, *, cash: Decimal, at: datetime) -> AccountRecord:
+        """The partner's firm account, holding `cash` from `at`: journals to customers start
+        there, and it is not listed with them (`accounts`)."""
+        record = self.create_account(
+            account_id=account_id,
+            given_name="Firm",
+            family_name="Sweep Account",
+            email="firm@sandbox.invalid",
+            created_at=at,
+        )
+        record.firm = True
+        book = self._book(account_id)
+        self._touch(book, at)
+        book.cash += cash
+        book.add_event(MoneyEvent(at, cash, flow="CSD"))
+        return record
+
     def accounts(self) -> list[AccountRecord]:
-        """Every account, oldest registration first."""
-        return list(self._accounts.values())
+        """Every customer account (not the firm's), oldest registration first."""
+        return [record for record in self._accounts.values() if not record.firm]
 
     def account(self, account_id: UUID) -> AccountRecord:
         """One account's record; 404 when unknown."""
@@ -289,6 +312,9 @@ class Ledger:
         elif item.kind == "pay_dividend":
             assert isinstance(item.payload, _DividendPayment)
             self._pay_dividend(book, item.payload, at)
+        elif item.kind == "call":
+            assert callable(item.payload)
+            item.payload(at)
 
     def _touch(self, book: Book, at: datetime) -> None:
         if book.last_at is not None and at < book.last_at:
@@ -368,8 +394,12 @@ class Ledger:
         direction: str,
         at: datetime | None = None,
         completes_at: datetime | None = None,
+        transfer_type: str = "ach",
+        additional_information: str | None = None,
     ) -> TransferRecord:
-        """Queue an ACH transfer; it clears after `transfer_delay` and only then moves cash.
+        """Queue an ACH or wire transfer; it clears after `transfer_delay` and only then moves
+        cash. A wire's `relationship_id` is its recipient bank, which the caller
+        (`RecipientBanks.create_transfer`) has checked.
 
         `completes_at` overrides the delay for seeded fixtures (a deposit still in flight).
         """
@@ -387,7 +417,9 @@ class Ledger:
             raise forbidden(f"amount exceeds the transfer limit of {MAX_TRANSFER}")
         if direction not in ("INCOMING", "OUTGOING"):
             raise unprocessable("direction must be INCOMING or OUTGOING")
-        if not any(b.id == relationship_id for b in book.banks):
+        if transfer_type not in ("ach", "wire"):
+            raise unprocessable("transfer_type must be ach or wire")
+        if transfer_type == "ach" and not any(b.id == relationship_id for b in book.banks):
             raise unprocessable("relationship_id does not match an ACH relationship")
         if direction == "OUTGOING" and value > self._available_cash(book, at):
             raise forbidden("insufficient funds for the withdrawal")
@@ -405,6 +437,8 @@ class Ledger:
             updated_at=at,
             expires_at=at + TRANSFER_EXPIRY,
             completes_at=completes,
+            transfer_type=transfer_type,
+            additional_information=additional_information,
         )
         book.transfers.append(transfer)
         self._funding_event(account_id, "Transfer", transfer.id, None, at, to="QUEUED")
@@ -449,7 +483,7 @@ class Ledger:
             at,
             kind,
             net_amount=delta,
-            description="ACH deposit" if incoming else "ACH withdrawal",
+            description=f"{transfer.method} {'deposit' if incoming else 'withdrawal'}",
         )
 
     def _transfer_status(self, transfer: TransferRecord, status: str, at: datetime) -> None:
@@ -518,6 +552,8 @@ class Ledger:
             client_order_id=client_order_id,
             used_client_ids=book.orders_by_client_id,
         )
+        for rule in self.order_rules:
+            rule(account_id, terms)
         inst = terms.instrument
         price = self.market.price_at(inst.symbol, at)
         self._check_affordable(book, terms, price, at, exclude=replaces)
@@ -999,6 +1035,104 @@ class Ledger:
             description=f"Cash dividend {payment.symbol}",
         )
 
+    # ------------------------------------------------------------------ journals
+
+    def check_journal(
+        self,
+        from_id: UUID,
+        to_id: UUID,
+        *,
+        amount: Decimal | None = None,
+        symbol: str | None = None,
+        qty: Decimal | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Refuse a journal the accounts cannot make now (unknown account 404, the same account
+        422, not enough available cash or shares 403), changing nothing."""
+        if from_id == to_id:
+            raise unprocessable("from_account and to_account must differ")
+        source, _ = self._book(from_id), self._book(to_id)
+        at = at or self._now()
+        self.advance(at)
+        if amount is not None and amount > self._available_cash(source, at):
+            raise forbidden("insufficient balance for the journal")
+        if symbol is not None and qty is not None and qty > self._available_qty(source, symbol):
+            raise forbidden("insufficient assets for the journal")
+
+    def journal_cash(
+        self,
+        from_id: UUID,
+        to_id: UUID,
+        amount: Decimal,
+        *,
+        description: str,
+        at: datetime | None = None,
+    ) -> None:
+        """Move cash between two accounts at once: a JNLC activity and cash flow on each side
+        (out of one, into the other), so returns count it as money moved, not as a gain."""
+        at = at or self._now()
+        self.check_journal(from_id, to_id, amount=amount, at=at)
+        for account_id, delta in ((from_id, -amount), (to_id, amount)):
+            book = self._book(account_id)
+            self._touch(book, at)
+            book.cash += delta
+            book.add_event(MoneyEvent(at, delta, flow="JNLC"))
+            self._add_activity(book, at, "JNLC", net_amount=delta, description=description)
+
+    def journal_shares(
+        self,
+        from_id: UUID,
+        to_id: UUID,
+        symbol: str,
+        qty: Decimal,
+        *,
+        description: str,
+        at: datetime | None = None,
+    ) -> Decimal:
+        """Move shares between two accounts at once at the market price of the moment, which
+        it returns: the receiver's cost basis, and the value the JNLS flow counts on each side.
+        The sender's cost basis goes down in proportion, as a sale's does."""
+        at = at or self._now()
+        self.check_journal(from_id, to_id, symbol=symbol, qty=qty, at=at)
+        price = self.market.price_at(symbol, at)
+        value = money(qty * price)
+        source, target = self._book(from_id), self._book(to_id)
+        self._touch(source, at)
+        self._touch(target, at)
+        holding = source.holdings[symbol]
+        if qty == holding.qty:
+            del source.holdings[symbol]
+        else:
+            holding.cost_basis -= money(holding.cost_basis * qty / holding.qty)
+            holding.qty -= qty
+        received = target.holdings.get(symbol)
+        if received is None:
+            target.holdings[symbol] = Holding(qty, value, at)
+            self._track_dividends(target, symbol, self.clock.market_date(at))
+        else:
+            received.qty += qty
+            received.cost_basis += value
+        for book, sign in ((source, -1), (target, 1)):
+            book.add_event(MoneyEvent(at, ZERO, symbol, sign * qty, "JNLS", sign * value))
+            self._add_activity(
+                book,
+                at,
+                "JNLS",
+                net_amount=ZERO,
+                symbol=symbol,
+                qty=sign * qty,
+                price=price,
+                description=description,
+            )
+        return price
+
+    def schedule_call(
+        self, due: datetime, account_id: UUID, work: Callable[[datetime], None]
+    ) -> None:
+        """Run `work(at)` once `advance` reaches `due` (a pending journal executing at the end
+        of the day)."""
+        self._schedule(due, "call", account_id, work)
+
     # ------------------------------------------------------------------ activities
 
     def _add_activity(
@@ -1171,6 +1305,13 @@ class Ledger:
             for account_id in self._accounts
             if account_id in self._lazy or self._books[account_id].holdings
         ]
+
+    def state_at(self, account_id: UUID, t: datetime) -> tuple[Decimal, dict[str, Decimal]]:
+        """The account's cash and the quantities it held at instant `t` (events at exactly `t`
+        included), replayed from its events: what a statement reports."""
+        book = self._book(account_id)
+        self.advance()
+        return book.state_at(t)
 
     def balances(self, account_id: UUID) -> Balances:
         """Cash, equity and buying power now, and the same figures at the previous close."""

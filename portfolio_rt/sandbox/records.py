@@ -66,6 +66,9 @@ class AccountRecord:
     postal_code: str
     date_of_birth: date
     persona: str | None = None
+    firm: bool = False
+    """The partner's own (sweep) account, the source of rewards journals: not a customer's, so
+    not listed with them."""
 
 
 @dataclass(slots=True)
@@ -87,11 +90,12 @@ class BankRecord:
 
 @dataclass(slots=True)
 class TransferRecord:
-    """An ACH transfer; its cash moves only when it reaches COMPLETE."""
+    """An ACH or wire transfer; its cash moves only when it reaches COMPLETE."""
 
     id: UUID
     account_id: UUID
     relationship_id: UUID
+    """The ACH relationship, or for a wire the recipient bank."""
     amount: Decimal
     direction: str  # "INCOMING" | "OUTGOING"
     status: str  # QUEUED -> SENT_TO_CLEARING -> COMPLETE, or CANCELED
@@ -99,6 +103,14 @@ class TransferRecord:
     updated_at: datetime
     expires_at: datetime
     completes_at: datetime
+    transfer_type: str = "ach"  # "ach" | "wire"
+    additional_information: str | None = None
+    """A wire's details for the bank."""
+
+    @property
+    def method(self) -> str:
+        """How the money moves, as activity descriptions name it: "ACH" or "Wire"."""
+        return "Wire" if self.transfer_type == "wire" else "ACH"
 
 
 @dataclass(slots=True)

@@ -51,6 +51,18 @@ CLEARING_BROKER = "ALPACA_APCA"
 # Accounts are in USD: a position's values need no conversion.
 USD_SWAP_RATE = "1"
 
+# A trading account's `user_configurations`: these keys, a new account's values.
+USER_CONFIGURATIONS: Mapping[str, Any] = {
+    "dtbp_check": "entry",
+    "trade_confirm_email": "all",
+    "suspend_trade": False,
+    "no_shorting": True,
+    "fractional_trading": True,
+    "max_margin_multiplier": "1",
+    "max_options_trading_level": 0,
+    "pdt_check": "entry",
+}
+
 
 def money(value: Decimal) -> str:
     """A decimal string without exponent (`1E+2` → `"100"`), never `-0`."""
@@ -199,8 +211,13 @@ def account_json(
     return body
 
 
-def trade_account_json(record: AccountRecord, balances: Balances) -> JSON:
+def trade_account_json(
+    record: AccountRecord, balances: Balances, configuration: Mapping[str, Any] | None = None
+) -> JSON:
     """`TradeAccount` (GET /v1/trading/accounts/{id}/account): a cash account (multiplier 1).
+
+    `configuration` (the account's trade configuration) gives `trade_suspended_by_user` and
+    the values of `user_configurations`' keys.
 
     The ten keys alpaca-py requires even when null are always present. Alpaca removed the
     pattern-day-trader fields (`daytrading_buying_power`, `pattern_day_trader`,
@@ -208,6 +225,7 @@ def trade_account_json(record: AccountRecord, balances: Balances) -> JSON:
     """
     b = balances
     previous_close = b.previous_close
+    user = {k: (configuration or {}).get(k, v) for k, v in USER_CONFIGURATIONS.items()}
     return {
         "id": str(record.id),
         "account_number": record.account_number,
@@ -230,7 +248,7 @@ def trade_account_json(record: AccountRecord, balances: Balances) -> JSON:
         "transfers_blocked": False,
         "account_blocked": False,
         "created_at": timestamp(record.created_at),
-        "trade_suspended_by_user": False,
+        "trade_suspended_by_user": user["suspend_trade"],
         "multiplier": "1",
         "shorting_enabled": False,
         "equity": money(b.equity),
@@ -257,16 +275,7 @@ def trade_account_json(record: AccountRecord, balances: Balances) -> JSON:
         "intraday_adjustments": "0",
         "pending_reg_taf_fees": "0",
         "admin_configurations": {},
-        "user_configurations": {
-            "dtbp_check": "entry",
-            "trade_confirm_email": "all",
-            "suspend_trade": False,
-            "no_shorting": True,
-            "fractional_trading": True,
-            "max_margin_multiplier": "1",
-            "max_options_trading_level": 0,
-            "pdt_check": "entry",
-        },
+        "user_configurations": user,
     }
 
 
@@ -384,15 +393,16 @@ def bank_json(record: BankRecord) -> JSON:
 
 
 def transfer_json(record: TransferRecord) -> JSON:
-    """`Transfer` of type `ach` (the only kind the sandbox moves). `currency`,
-    `instant_amount` and `hold_until` as Alpaca's 2024 answers carry them (alpaca-py's
-    test_funding_routes.py): USD, no instant funding, no hold (`null`)."""
+    """`Transfer` of type `ach` (with its `relationship_id`) or `wire` (with its `bank_id`, the
+    recipient bank). `currency`, `instant_amount` and `hold_until` as Alpaca's 2024 answers
+    carry them (alpaca-py's test_funding_routes.py): USD, no instant funding, no hold (`null`)."""
     amount = money(record.amount)
+    source = "bank_id" if record.transfer_type == "wire" else "relationship_id"
     return {
         "id": str(record.id),
-        "relationship_id": str(record.relationship_id),
+        source: str(record.relationship_id),
         "account_id": str(record.account_id),
-        "type": "ach",
+        "type": record.transfer_type,
         "status": record.status,
         "currency": "USD",
         "reason": None,
@@ -403,7 +413,7 @@ def transfer_json(record: TransferRecord) -> JSON:
         "updated_at": timestamp(record.updated_at),
         "expires_at": timestamp(record.expires_at),
         "hold_until": None,
-        "additional_information": None,
+        "additional_information": record.additional_information,
         "requested_amount": amount,
         "fee": "0",
         "fee_payment_method": "user",

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from uuid import UUID
 
 from .calendar import MarketCalendar, MarketClock
 from .events import EventLog
 from .faults import FaultTable
+from .journals import FIRM_ACCOUNT_ID, FIRM_CASH, JournalDesk
 from .ledger import Ledger
 from .market import Market
 from .personas import seed_accounts
+from .recipient_banks import RecipientBanks
 from .settings import SandboxConfig, utc_now
 from .ticker import Ticker
+from .trade_config import TradeConfigs
+from .watchlists import Watchlists
 
 
 @dataclass
@@ -31,7 +35,12 @@ class Sandbox:
     events: EventLog
     ticker: Ticker
     faults: FaultTable
+    journals: JournalDesk
+    trade_configs: TradeConfigs
+    watchlists: Watchlists
+    recipient_banks: RecipientBanks
     personas: dict[str, UUID] = field(default_factory=dict)
+    firm_account: UUID = FIRM_ACCOUNT_ID
 
     @classmethod
     def build(cls, config: SandboxConfig, now: Callable[[], datetime] = utc_now) -> Sandbox:
@@ -52,10 +61,14 @@ class Sandbox:
             partial_fill_above=Decimal(str(config.partial_fill_above)),
             events=events,
         )
+        opened = datetime.combine(history_start, time(12), UTC)
+        ledger.open_firm_account(FIRM_ACCOUNT_ID, cash=FIRM_CASH, at=opened)
         personas = seed_accounts(
             ledger, market, extra_accounts=config.extra_accounts, seed=config.seed
         )
         events.seal()
+        trade_configs = TradeConfigs()
+        ledger.order_rules.append(trade_configs.check_order)
         ticker = Ticker(
             market, clock, trades_per_second=config.trades_per_second, now=now, seed=config.seed
         )
@@ -69,5 +82,9 @@ class Sandbox:
             events=events,
             ticker=ticker,
             faults=FaultTable(seed=config.seed),
+            journals=JournalDesk(ledger),
+            trade_configs=trade_configs,
+            watchlists=Watchlists(market.universe),
+            recipient_banks=RecipientBanks(ledger),
             personas=personas,
         )

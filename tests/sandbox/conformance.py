@@ -64,9 +64,27 @@ UNDOCUMENTED_ROUTES: Mapping[tuple[str, str], str] = {
         "/v2/clock",
     ): "the Trading API's clock (trading-api.json), which alpaca-py's `TradingClient.get_clock` "
     "asks; the same answer as `/v1/clock`",
+    (
+        "GET",
+        "/v1/trading/accounts/{account_id}/account/configurations",
+    ): "alpaca-py's `BrokerClient.get_trade_configuration_for_account` asks this path; "
+    "broker-api.json documents only its PATCH (trading-api.json has "
+    "`GET /v2/account/configurations`)",
+    (
+        "GET",
+        "/v1/accounts/{account_id}/documents/{document_id}",
+    ): "alpaca-py's `BrokerClient.get_trade_document_for_account_by_id` asks this path; "
+    "broker-api.json has only the list and the download",
+    (
+        "GET",
+        "/files/trade-documents/{account_id}/{document_id}.pdf",
+    ): "the pre-signed link a trade document's download redirects to (Alpaca's points at its file "
+    "store): signed with the sandbox's secret, valid 15 minutes, served without credentials",
     ("GET", "/v2/iex"): "market-data stream (WebSocket), IEX feed: Alpaca documents its streams "
     "outside the OpenAPI documents",
     ("GET", "/v2/sip"): "market-data stream (WebSocket), SIP feed",
+    ("GET", "/v2/delayed_sip"): "market-data stream (WebSocket), SIP feed 15 minutes delayed",
+    ("GET", "/v2/test"): "market-data test stream (WebSocket): `FAKEPACA` at every hour",
     ("GET", "/v1beta3/crypto/us"): "crypto market-data stream (WebSocket)",
 }
 """Routes under Alpaca's prefixes that neither document has, each with why it is served."""

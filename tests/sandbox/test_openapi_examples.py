@@ -1,7 +1,8 @@
 """The sandbox's real answers against the examples of Alpaca's OpenAPI documents, field by field.
 
-For each shape (account, trading account, position, transfer, asset, stock and crypto trades,
-quotes, bars and snapshots) the sandbox is asked the operation the example documents, and
+For each shape (account, trading account, position, transfer, trade document, asset, stock
+and crypto trades, quotes, bars and snapshots; historical trades and quotes, order books, news,
+auctions and the code tables) the sandbox is asked the operation the example documents, and
 `openapi_examples.compare_with_example` checks that no field of the example is missing from the
 answer, none has another JSON type, and every time has the example's form (see that module).
 Each shape's row names its source (document and operation path); a failure message names the
@@ -10,9 +11,12 @@ example's exact origin (document, operation id, which example).
 What may be absent, and why, is written next to each exception:
 - anywhere: the pattern-day-trader fields Alpaca removed from its responses on 2026-07-06
   (alpaca-py 0.44's TradeAccount docstrings; the Nov-2025 document still lists them);
-- per shape: fields for kinds of account or transfer the sandbox has none of (IRA, wire,
+- per shape: fields for kinds of account or transfer the compared one is not (IRA, wire,
   beneficiaries, non-US residents), and `null`-only example fields the document's own schema
   does not allow to be `null` (an absent key and a `null` read the same in alpaca-py).
+
+What no demo account has until it is made (a watchlist, a recipient bank) is made first, in a
+world of the test's own (`MADE_SHAPES`).
 """
 
 from __future__ import annotations
@@ -71,6 +75,9 @@ class Shape:
     example_pick: tuple[str | int, ...] = ()
     answer_pick: tuple[str | int, ...] = ()
     rules: Rules = field(default_factory=Rules)
+    made_by: tuple[str, Mapping[str, Any]] | None = None
+    """A POST (path, body) that first makes what is asked for, in a world of the test's own;
+    `{created}` in `url` is the id it answers."""
 
 
 SHAPES = (
@@ -120,8 +127,8 @@ SHAPES = (
         answer_pick=(0,),
         rules=Rules(
             absent={
-                "bank_id": "wire transfers only (the field's description); the sandbox "
-                "moves ACH transfers",
+                "bank_id": "wire transfers only (the field's description); the compared "
+                "transfer is an ACH one",
                 "ira": "IRA accounts only (the field's description)",
             },
             time_forms={
@@ -130,6 +137,14 @@ SHAPES = (
                 "expires_at": FUNDING_TIMES,
             },
         ),
+    ),
+    Shape(
+        "trade document",
+        "broker-api",
+        "/v1/accounts/{account_id}/documents",
+        "/v1/accounts/{account}/documents",
+        example_pick=(0,),
+        answer_pick=(0,),
     ),
     Shape(
         "asset",
@@ -218,13 +233,118 @@ SHAPES = (
         example_pick=("snapshots", "BTC/USD"),
         answer_pick=("snapshots", "BTC/USD"),
     ),
+    Shape(
+        "stock historical trade",
+        "market-data-api",
+        "/v2/stocks/trades",
+        "/v2/stocks/trades?symbols=AAPL&start={week_ago}&limit=2",
+        host="data",
+        example_pick=("trades", "AAPL", 0),
+        answer_pick=("trades", "AAPL", 0),
+    ),
+    Shape(
+        "stock historical trade (one symbol)",
+        "market-data-api",
+        "/v2/stocks/{symbol}/trades",
+        "/v2/stocks/AAPL/trades?start={week_ago}&limit=2",
+        host="data",
+        example_pick=("trades", 0),
+        answer_pick=("trades", 0),
+    ),
+    Shape(
+        "stock historical quote",
+        "market-data-api",
+        "/v2/stocks/quotes",
+        "/v2/stocks/quotes?symbols=AAPL&start={week_ago}&limit=2",
+        host="data",
+        example_pick=("quotes", "AAPL", 0),
+        answer_pick=("quotes", "AAPL", 0),
+    ),
+    Shape(
+        "stock historical quote (one symbol)",
+        "market-data-api",
+        "/v2/stocks/{symbol}/quotes",
+        "/v2/stocks/AAPL/quotes?start={week_ago}&limit=2",
+        host="data",
+        example_pick=("quotes", 0),
+        answer_pick=("quotes", 0),
+    ),
+    Shape(
+        "crypto historical trade",
+        "market-data-api",
+        "/v1beta3/crypto/{loc}/trades",
+        "/v1beta3/crypto/us/trades?symbols=BTC/USD&start={hour_ago}&limit=2",
+        host="data",
+        example_pick=("trades", "BTC/USD", 0),
+        answer_pick=("trades", "BTC/USD", 0),
+    ),
+    Shape(
+        "crypto historical quote",
+        "market-data-api",
+        "/v1beta3/crypto/{loc}/quotes",
+        "/v1beta3/crypto/us/quotes?symbols=BTC/USD&start={hour_ago}&limit=2",
+        host="data",
+        example_pick=("quotes", "BTC/USD", 0),
+        answer_pick=("quotes", "BTC/USD", 0),
+    ),
+    Shape(
+        "crypto order book",
+        "market-data-api",
+        "/v1beta3/crypto/{loc}/latest/orderbooks",
+        "/v1beta3/crypto/us/latest/orderbooks?symbols=BTC/USD",
+        host="data",
+        example_pick=("orderbooks", "BTC/USD"),
+        answer_pick=("orderbooks", "BTC/USD"),
+    ),
+    Shape(
+        "news article",
+        "market-data-api",
+        "/v1beta1/news",
+        "/v1beta1/news?start={week_ago}&include_content=true&exclude_contentless=true",
+        host="data",
+        example_pick=("news", 0),
+        answer_pick=("news", 0),
+    ),
+    Shape(
+        "stock auctions",
+        "market-data-api",
+        "/v2/stocks/auctions",
+        "/v2/stocks/auctions?symbols=AAPL&start={week_ago}",
+        host="data",
+        example_pick=("auctions", "AAPL", 0),
+        answer_pick=("auctions", "AAPL", 0),
+    ),
+    Shape(
+        "stock auctions (one symbol)",
+        "market-data-api",
+        "/v2/stocks/{symbol}/auctions",
+        "/v2/stocks/AAPL/auctions?start={week_ago}",
+        host="data",
+        example_pick=("auctions", 0),
+        answer_pick=("auctions", 0),
+    ),
+    Shape(
+        "trade conditions",
+        "market-data-api",
+        "/v2/stocks/meta/conditions/{ticktype}",
+        "/v2/stocks/meta/conditions/trade?tape=C",
+        host="data",
+    ),
+    Shape(
+        "exchange codes",
+        "market-data-api",
+        "/v2/stocks/meta/exchanges",
+        "/v2/stocks/meta/exchanges",
+        host="data",
+    ),
 )
 
 
-async def _answer(server: RunningSandbox, shape: Shape) -> Any:
+async def _answer(server: RunningSandbox, shape: Shape, created: str = "") -> Any:
     sandbox = server.sandbox
     now = sandbox.now()
     url = shape.url.format(
+        created=created,
         account=sandbox.personas["maya"],  # holds positions, has transfers
         week_ago=(now - timedelta(days=7)).date().isoformat(),
         hour_ago=(now - timedelta(hours=1)).astimezone(UTC).isoformat().replace("+00:00", "Z"),
@@ -259,6 +379,67 @@ async def test_the_sandbox_answers_like_the_documents_examples(
             spec_name=shape.spec,
             schema=schema,
             rules=shape.rules,
+        )
+        report += [f"{source}\n  " + "\n  ".join(problems)] if problems else []
+    assert not report, "\n".join(report)
+
+
+MADE_SHAPES = (
+    Shape(
+        "watchlist",
+        "broker-api",
+        "/v1/trading/accounts/{account_id}/watchlists/{watchlist_id}",
+        "/v1/trading/accounts/{account}/watchlists/{created}",
+        made_by=(
+            "/v1/trading/accounts/{account}/watchlists",
+            {"name": "Tech", "symbols": ["AAPL", "MSFT"]},
+        ),
+    ),
+    Shape(
+        "recipient bank",
+        "broker-api",
+        "/v1/accounts/{account_id}/recipient_banks",
+        "/v1/accounts/{account}/recipient_banks",
+        example_pick=(0,),
+        answer_pick=(0,),
+        made_by=(
+            "/v1/accounts/{account}/recipient_banks",
+            {
+                "name": "Bank XYZ",
+                "bank_code": "121000358",
+                "bank_code_type": "ABA",
+                "account_number": "123456789abc",
+            },
+        ),
+    ),
+)
+"""Shapes of what no demo account has until it is made (a world of the test's own)."""
+
+
+@pytest.mark.parametrize("shape", MADE_SHAPES, ids=[s.name for s in MADE_SHAPES])
+async def test_what_an_account_makes_answers_like_the_documents_examples(
+    fresh_sandbox_server: RunningSandbox, shape: Shape
+) -> None:
+    assert shape.made_by is not None
+    path, body = shape.made_by
+    config = fresh_sandbox_server.sandbox.config
+    account = fresh_sandbox_server.sandbox.personas["maya"]
+    async with (
+        aiohttp.ClientSession(auth=aiohttp.BasicAuth(config.key, config.secret)) as session,
+        session.post(fresh_sandbox_server.broker_url + path.format(account=account), json=body)
+        as response,
+    ):  # fmt: skip
+        assert response.status == 200, await response.text()
+        created = (await response.json())["id"]
+    answer = pick(await _answer(fresh_sandbox_server, shape, created), shape.answer_pick)
+    schema = response_schema(shape.spec, "GET", shape.path)
+    for key in shape.answer_pick:
+        schema = child_schema(shape.spec, schema, key)
+    report = []
+    for source, example in operation_examples(shape.spec, "GET", shape.path):
+        example = pick(example, shape.example_pick)
+        problems = compare_with_example(
+            example, answer, spec_name=shape.spec, schema=schema, rules=shape.rules
         )
         report += [f"{source}\n  " + "\n  ".join(problems)] if problems else []
     assert not report, "\n".join(report)
