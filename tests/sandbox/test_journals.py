@@ -32,7 +32,8 @@ from portfolio_rt.sandbox.journals import FIRM_ACCOUNT_ID, JNLC_LIMIT
 from portfolio_rt.sandbox.world import Sandbox
 from tests.fixtures.clock import ManualClock
 from tests.fixtures.settings import SANDBOX_KEY, SANDBOX_SECRET, sandbox_config
-from tests.sandbox.openapi_check import validate_component
+from tests.sandbox.openapi_check import load_spec, validate_component
+from tests.sandbox.openapi_examples import compare_with_example, response_schema
 
 # Wednesday 2026-11-18, 11:00 New York: in session, the close five hours away.
 IN_SESSION = datetime(2026, 11, 18, 16, 0, tzinfo=UTC)
@@ -437,3 +438,22 @@ async def test_the_firm_account_is_not_listed_with_customers(served: Served) -> 
     assert str(FIRM_ACCOUNT_ID) not in {a["id"] for a in accounts}
     status, firm = await served.call("GET", f"/v1/accounts/{FIRM_ACCOUNT_ID}")
     assert (status, firm["id"]) == (200, str(FIRM_ACCOUNT_ID))
+
+
+async def test_journal_answers_have_every_field_of_the_documents_examples(
+    served: Served,
+) -> None:
+    """Field by field against the Journal examples of Alpaca's Broker API document (its
+    `x-examples` of schema Journal: an executed JNLS, a pending JNLC, a queued one)."""
+    examples = load_spec("broker-api")["components"]["schemas"]["Journal"]["x-examples"]
+    schema = response_schema("broker-api", "get", "/v1/journals/{journal_id}")
+    _, shares = await served.journal(
+        entry_type="JNLS", from_account=str(served.maya), to_account=str(served.jordan),
+        symbol=served.sandbox.ledger.positions(served.maya)[0].symbol, qty="2",
+    )  # fmt: skip
+    _, cash = await served.journal(**firm_to(served.maya, "645"))
+    answers = {"example": shares, "example-pending": cash, "example-queued": cash}
+    for name, example in examples.items():
+        _, answer = await served.call("GET", f"/v1/journals/{answers[name]['id']}")
+        problems = compare_with_example(example, answer, spec_name="broker-api", schema=schema)
+        assert problems == [], (name, problems)
