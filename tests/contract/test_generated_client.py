@@ -145,7 +145,7 @@ async def test_bad_input_is_a_typed_400_naming_the_field(client: Generated) -> N
         (("portfolio", "get_realized"), {"year": 1999}, "year"),
         (("activity", "list_orders"), {"symbols": "AAPL,,VTI"}, "symbols"),
         (("activity", "list_orders"), {"cursor": "bm90LWEtY3Vyc29y"}, None),
-        (("activity", "list_activities"), {"types": "JNLC"}, "types"),
+        (("activity", "list_activities"), {"types": "SPLIT"}, "types"),
         (("activity", "list_activities"), {"limit": 101}, "limit"),
     ]
     for (tag, operation), arguments, field in cases:
