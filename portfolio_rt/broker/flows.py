@@ -98,10 +98,11 @@ def with_share_journals(
     day; on an intraday range, the day's first point), or the next point when that day has
     none; one from before the range's first day or after its last point is not the range's."""
     out = list(point_flows)
+    journals = [flow for flow in flows if flow.kind == SHARE_JOURNAL]
+    if not journals:  # nearly every account, on every summary and history read
+        return out
     days = [datetime.fromtimestamp(stamp, NEW_YORK).date() for stamp in stamps]
-    for flow in flows:
-        if flow.kind != SHARE_JOURNAL:
-            continue
+    for flow in journals:
         day = flow.at.astimezone(NEW_YORK).date()
         at = bisect_left(days, day)
         if days and days[0] <= day and at < len(out):  # not before the range, nor after it

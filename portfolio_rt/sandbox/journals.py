@@ -192,23 +192,9 @@ class JournalDesk:
         waits = request.fixture is not None or (
             request.amount is not None and request.amount > JNLC_LIMIT
         )
-        market_date = ledger.clock.market_date(now)
-        journal = JournalRecord(
-            id=self._new_id(now),
-            entry_type=request.entry_type,
-            from_account=request.from_account,
-            to_account=request.to_account,
-            status="queued",
-            created_at=now,
-            system_date=market_date,
-            settle_date=self._end_of_day(now)[1] if waits else market_date,
-            description=request.description,
-            net_amount=request.amount,
-            symbol=symbol,
-            qty=request.qty,
-            transmitter=dict(request.transmitter),
-        )
-        self._journals[journal.id] = journal
+        due, close_day = self._end_of_day(now)
+        settles = close_day if waits else ledger.clock.market_date(now)
+        journal = self._keep(request, symbol, "queued", settles)
         if idempotency_key is not None:
             self._idempotency[idempotency_key] = (request, journal.id)
         self._event(journal, None, now)
@@ -217,7 +203,6 @@ class JournalDesk:
         else:
             self._move(journal, "pending", now)
             if request.fixture != "pending":
-                due, _ = self._end_of_day(now)
                 ledger.schedule_call(due, journal.to_account, lambda at: self._settle(journal, at))
         return journal
 
@@ -233,28 +218,31 @@ class JournalDesk:
         return out
 
     def _rejected(self, request: JournalRequest) -> JournalRecord:
+        day = self.ledger.clock.market_date(self.ledger.now())
+        return self._keep(request, request.symbol, "rejected", day)
+
+    def _keep(
+        self, request: JournalRequest, symbol: str | None, status: str, settles: date
+    ) -> JournalRecord:
+        """A new journal of `request`, created now and kept (its id counts those kept)."""
         now = self.ledger.now()
-        day = self.ledger.clock.market_date(now)
         journal = JournalRecord(
-            id=self._new_id(now),
+            id=uuid5(JOURNAL_NAMESPACE, f"journal:{len(self._journals)}:{now.isoformat()}"),
             entry_type=request.entry_type,
             from_account=request.from_account,
             to_account=request.to_account,
-            status="rejected",
+            status=status,
             created_at=now,
-            system_date=day,
-            settle_date=day,
+            system_date=self.ledger.clock.market_date(now),
+            settle_date=settles,
             description=request.description,
             net_amount=request.amount,
-            symbol=request.symbol,
+            symbol=symbol,
             qty=request.qty,
             transmitter=dict(request.transmitter),
         )
         self._journals[journal.id] = journal
         return journal
-
-    def _new_id(self, now: datetime) -> UUID:
-        return uuid5(JOURNAL_NAMESPACE, f"journal:{len(self._journals)}:{now.isoformat()}")
 
     def delete(self, journal_id: UUID) -> None:
         """Delete a pending journal; an executed one is reversed by a journal the other way."""

@@ -108,6 +108,13 @@ class Bar:
     n: int
     vw: Decimal
 
+    @classmethod
+    def of_path(
+        cls, t: datetime, prices: Sequence[Decimal], *, v: Volume, n: int, vw: Decimal
+    ) -> Bar:
+        """The bar of prices read off a path in time order: the first, highest, lowest, last."""
+        return cls(t=t, o=prices[0], h=max(prices), l=min(prices), c=prices[-1], v=v, n=n, vw=vw)
+
 
 @dataclass(frozen=True)
 class Trade:
@@ -573,12 +580,9 @@ class Market:
         volume: Volume = units
         if self._get(symbol).crypto:  # 0.05 to 2 coins, fractional
             volume = Decimal(units * 10**5 + int.from_bytes(digest[4:8], "big") % 10**5).scaleb(-8)
-        return Bar(
-            t=minute,
-            o=prices[0],
-            h=max(prices),
-            l=min(prices),
-            c=prices[-1],
+        return Bar.of_path(
+            minute,
+            prices,
             v=volume,
             n=max(1, units // 50),
             vw=(sum(prices, Decimal(0)) / len(prices)).quantize(Decimal("0.000001")),

@@ -78,12 +78,9 @@ class FakePaca:
         """The minute's bar read off the path every 5 seconds, with a seeded volume."""
         prices = self.prices(symbol, [minute + timedelta(seconds=s) for s in _BAR_SAMPLES_S])
         volume = _minute_volume(minute)
-        return Bar(
-            t=minute,
-            o=prices[0],
-            h=max(prices),
-            l=min(prices),
-            c=prices[-1],
+        return Bar.of_path(
+            minute,
+            prices,
             v=volume,
             n=max(1, volume // 50),
             vw=(sum(prices, Decimal(0)) / len(prices)).quantize(_CENT, ROUND_HALF_UP),
@@ -98,12 +95,9 @@ class FakePaca:
         volumes = [_minute_volume(m) for m in minutes]
         volume = sum(volumes)
         weighted = sum((p * v for p, v in zip(prices, volumes, strict=False)), Decimal(0))
-        return Bar(
-            t=start,
-            o=prices[0],
-            h=max(prices),
-            l=min(prices),
-            c=prices[-1],
+        return Bar.of_path(
+            start,
+            prices,
             v=volume,
             n=max(1, volume // 50),
             vw=(weighted / volume).quantize(_CENT, ROUND_HALF_UP) if volume else prices[-1],
