@@ -8,8 +8,9 @@ from uuid import uuid4
 
 from alpaca.broker.models import Transfer
 
-from portfolio_rt.broker.flows import moved_since
+from portfolio_rt.broker.flows import moved_since, with_share_journals
 from portfolio_rt.core.money import CashFlow
+from portfolio_rt.core.periods import NEW_YORK
 
 CLOSE = datetime(2026, 11, 18, 21, 0, tzinfo=UTC)  # Wednesday 16:00 New York
 
@@ -48,3 +49,34 @@ def test_cash_journals_count_when_dated_after_the_close_day() -> None:
         CashFlow(thursday, Decimal("1000"), "CSD"),  # deposits come from the transfers
     ]
     assert moved_since([], flows, CLOSE) == Decimal("25")
+
+
+def _ny_midnight(day: int) -> datetime:
+    """A journal's time as the activities give it: its date, at midnight in New York."""
+    return datetime(2026, 11, day, tzinfo=NEW_YORK).astimezone(UTC)
+
+
+def test_share_journals_land_on_the_first_point_of_their_day_and_only_in_the_range() -> None:
+    # Daily points at the 16:00 New York close of Mon 16, Tue 17, Wed 18 and Mon 23 November.
+    stamps = [int(datetime(2026, 11, d, 16, tzinfo=NEW_YORK).timestamp()) for d in (16, 17, 18, 23)]
+    cash = [Decimal("100"), Decimal("0"), Decimal("-20"), Decimal("0")]
+    flows = [
+        CashFlow(_ny_midnight(13), Decimal("999"), "JNLS"),  # before the range: not its own
+        CashFlow(_ny_midnight(17), Decimal("250.50"), "JNLS"),  # Tuesday's point
+        CashFlow(_ny_midnight(17), Decimal("7"), "JNLC"),  # cash: the history's map has it
+        CashFlow(_ny_midnight(21), Decimal("-40"), "JNLS"),  # a Saturday: Monday's point
+        CashFlow(_ny_midnight(24), Decimal("5"), "JNLS"),  # after the last point
+    ]
+
+    got = with_share_journals(stamps, cash, flows)
+
+    # Worked by hand: 100 | 0 + 250.50 | -20 | 0 - 40.
+    assert got == [Decimal("100"), Decimal("250.50"), Decimal("-20"), Decimal("-40")]
+    assert cash == [Decimal("100"), Decimal("0"), Decimal("-20"), Decimal("0")]  # untouched
+
+
+def test_without_share_journals_the_points_flows_are_the_historys() -> None:
+    stamps = [int(datetime(2026, 11, 16, 16, tzinfo=NEW_YORK).timestamp())]
+    flows = [CashFlow(_ny_midnight(16), Decimal("10"), "CSD")]
+    assert with_share_journals(stamps, [Decimal("10")], flows) == [Decimal("10")]
+    assert with_share_journals([], [], [CashFlow(_ny_midnight(16), Decimal("1"), "JNLS")]) == []
