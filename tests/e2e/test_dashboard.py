@@ -9,7 +9,7 @@ import urllib.request
 from decimal import Decimal
 
 import pytest
-from playwright.sync_api import Browser, Locator, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from .conftest import DEMO_USERS, SECTIONS, PageKit, Pushed, Service, log_in, open_page, screenshot
 
@@ -44,9 +44,8 @@ def test_each_demo_user_sees_every_section_with_sandbox_data(
     assert set(states.values()) == {"ready"}, states
     rows = page.locator("#holdings tbody tr")
     assert rows.count() >= 1
-    market_values = cells(page.locator("#holdings-table"), "market_value").all_inner_texts()
+    market_values, note = values_and_note(page)
     total = sum(money(t) for t in market_values)
-    note = page.locator("#holdings .table-note").inner_text()
     assert f"${total:,.2f}" in note
     expect(page.locator("#history-chart")).to_have_attribute("aria-label", re.compile("value"))
     expect(page.locator("#all-time #stat-gain strong")).to_have_text(
@@ -99,6 +98,23 @@ def cells(table: Locator, key: str) -> Locator:
     """The body cells of the column whose header sorts by `key` (wherever it sits)."""
     keys = table.locator("thead th").evaluate_all("(ths) => ths.map((th) => th.dataset.key)")
     return table.locator(f"tbody tr > :nth-child({keys.index(key) + 1})")
+
+
+def values_and_note(page: Page) -> tuple[list[str], str]:
+    """The holdings' market-value cells and the note under them, read in one task of the page:
+    a live update changes rows and note in one task too, so it cannot land between the reads
+    (read one after the other, a busy market moved a price in between)."""
+    cells_and_note: tuple[list[str], str] = page.evaluate(
+        """() => {
+          const table = document.getElementById('holdings-table');
+          const keys = [...table.querySelectorAll('thead th')].map((th) => th.dataset.key);
+          const column = keys.indexOf('market_value') + 1;
+          const cells = table.querySelectorAll(`tbody tr > :nth-child(${column})`);
+          const note = document.querySelector('#holdings .table-note');
+          return [[...cells].map((td) => td.innerText), note.innerText];
+        }"""
+    )
+    return cells_and_note
 
 
 def shares_column(table: Locator) -> list[Decimal]:
